@@ -1,0 +1,87 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/octabyte/octabyte/app/internal/notes"
+)
+
+// errorBody is the one error shape every endpoint uses.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// clientError is a request the client has to fix.
+type clientError struct {
+	status        int
+	code, message string
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v) // a failed write means the client left
+}
+
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	writeJSON(w, status, errorBody{errorDetail{Code: code, Message: message}})
+}
+
+// decodeDraft reads exactly one JSON object with only known fields. body
+// should be limited by http.MaxBytesReader, whose error becomes a 413.
+func decodeDraft(body io.Reader) (notes.Draft, *clientError) {
+	var d notes.Draft
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&d); err != nil {
+		return d, decodeError(err)
+	}
+	// A second value, even whitespace-separated, is not "one object".
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		if ce := decodeError(err); ce.status == http.StatusRequestEntityTooLarge {
+			return d, ce
+		}
+		return d, &clientError{http.StatusBadRequest, "invalid_json", "body must contain a single JSON object"}
+	}
+	return d, nil
+}
+
+func decodeError(err error) *clientError {
+	bad := func(msg string) *clientError { return &clientError{http.StatusBadRequest, "invalid_json", msg} }
+	var (
+		tooLarge  *http.MaxBytesError
+		syntaxErr *json.SyntaxError
+		typeErr   *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &tooLarge):
+		return &clientError{http.StatusRequestEntityTooLarge, "body_too_large",
+			fmt.Sprintf("body must be at most %d bytes", tooLarge.Limit)}
+	case errors.Is(err, io.EOF):
+		return bad("body is empty; expected a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return bad("body ends in the middle of a JSON value")
+	case errors.As(err, &syntaxErr):
+		return bad(fmt.Sprintf("malformed JSON at byte %d", syntaxErr.Offset))
+	case errors.As(err, &typeErr):
+		if typeErr.Field == "" {
+			return bad("body must be a JSON object")
+		}
+		return bad(fmt.Sprintf("field %q must be a %s", typeErr.Field, typeErr.Type))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		// encoding/json has no error type for this one.
+		return bad(strings.TrimPrefix(err.Error(), "json: "))
+	default:
+		return bad("invalid JSON")
+	}
+}

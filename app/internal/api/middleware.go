@@ -1,0 +1,145 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+)
+
+// secure sets headers that make a JSON API safe to open in a browser and
+// keep responses out of shared caches.
+func secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+type ctxKey struct{}
+
+func requestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(ctxKey{}).(string)
+	return id
+}
+
+// requestID keeps a caller's X-Request-Id when it is a sane token, so a
+// request can be followed across services, and makes one up otherwise.
+func requestID(in string) string {
+	if len(in) > 0 && len(in) <= 128 {
+		ok := true
+		for _, c := range []byte(in) {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return in
+		}
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails on Linux
+	return hex.EncodeToString(b[:])
+}
+
+// recorder remembers the status code written through it.
+type recorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (rec *recorder) WriteHeader(code int) {
+	if rec.status == 0 {
+		rec.status = code
+	}
+	rec.ResponseWriter.WriteHeader(code)
+}
+
+func (rec *recorder) Write(b []byte) (int, error) {
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	return rec.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
+
+// observe assigns the request id, turns panics into 500s, and writes one log
+// line and one EMF metric line per request.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := requestID(r.Header.Get("X-Request-Id"))
+		w.Header().Set("X-Request-Id", id)
+		rec := &recorder{ResponseWriter: w}
+		// The mux records the matched pattern in this request value.
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, id))
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.ErrorContext(r.Context(), "panic", "request_id", id, "panic", p, "stack", string(debug.Stack()))
+				if rec.status == 0 {
+					writeError(rec, http.StatusInternalServerError, "internal", "internal error")
+				}
+			}
+			if rec.status == 0 {
+				rec.status = http.StatusOK
+			}
+			elapsed := time.Since(start)
+			route := routeLabel(r, rec.status)
+			s.metrics.Request(route, rec.status, elapsed)
+			s.log.Log(r.Context(), logLevel(route, rec.status), "request",
+				"request_id", id,
+				"method", r.Method,
+				"route", route,
+				"path", r.URL.Path,
+				"status", rec.status,
+				"duration_ms", float64(elapsed.Microseconds())/1000,
+			)
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// routeLabel is the Route metric dimension: the route pattern, never the raw
+// path, so that ids and scanners' junk paths do not become dimensions.
+func routeLabel(r *http.Request, status int) string {
+	pattern := r.Pattern
+	switch pattern {
+	case "", "/": // no route matched (the catch-all 404, or the mux's redirects)
+		return "unmatched"
+	case "/{$}":
+		pattern = "/"
+	}
+	if status == http.StatusMethodNotAllowed {
+		return pattern // the method is whatever the client sent: unbounded
+	}
+	return r.Method + " " + pattern
+}
+
+// logLevel keeps the container and ALB health checks (every few seconds)
+// out of the info-level log unless they fail.
+func logLevel(route string, status int) slog.Level {
+	switch {
+	case status == http.StatusServiceUnavailable: // expected while the database is away
+		return slog.LevelWarn
+	case status >= 500:
+		return slog.LevelError
+	case status < 400 && (route == "GET /healthz" || route == "GET /readyz"):
+		return slog.LevelDebug
+	default:
+		return slog.LevelInfo
+	}
+}

@@ -1,0 +1,114 @@
+package api
+
+import (
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/octabyte/octabyte/app/internal/notes"
+)
+
+type listResponse struct {
+	Notes      []notes.Note `json:"notes"`
+	NextCursor *string      `json:"next_cursor"` // null on the last page
+}
+
+func (s *Server) createNote(w http.ResponseWriter, r *http.Request) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json")
+		return
+	}
+	d, apiErr := decodeDraft(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if apiErr != nil {
+		writeError(w, apiErr.status, apiErr.code, apiErr.message)
+		return
+	}
+	if err := d.Validate(); err != nil {
+		writeError(w, http.StatusUnprocessableEntity, "validation_failed", err.Error())
+		return
+	}
+	if !s.schemaReady(w) {
+		return
+	}
+	n, err := s.store.Create(r.Context(), d)
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/notes/"+n.ID)
+	writeJSON(w, http.StatusCreated, n)
+}
+
+func (s *Server) listNotes(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := notes.DefaultLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > notes.MaxLimit {
+			writeError(w, http.StatusBadRequest, "invalid_parameter",
+				"limit must be an integer from 1 to "+strconv.Itoa(notes.MaxLimit))
+			return
+		}
+		limit = n
+	}
+	var after *notes.Cursor
+	if v := q.Get("cursor"); v != "" {
+		c, err := notes.ParseCursor(v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_parameter", "cursor is not one this API issued")
+			return
+		}
+		after = &c
+	}
+	if !s.schemaReady(w) {
+		return
+	}
+	page, next, err := s.store.List(r.Context(), limit, after)
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	resp := listResponse{Notes: page}
+	if resp.Notes == nil {
+		resp.Notes = []notes.Note{} // [] rather than null
+	}
+	if next != nil {
+		c := next.String()
+		resp.NextCursor = &c
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) getNote(w http.ResponseWriter, r *http.Request) {
+	id, err := notes.ParseID(r.PathValue("id"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_id", "id must be a UUID")
+		return
+	}
+	if !s.schemaReady(w) {
+		return
+	}
+	n, err := s.store.Get(r.Context(), id)
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, n)
+}
+
+func (s *Server) deleteNote(w http.ResponseWriter, r *http.Request) {
+	id, err := notes.ParseID(r.PathValue("id"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_id", "id must be a UUID")
+		return
+	}
+	if !s.schemaReady(w) {
+		return
+	}
+	if err := s.store.Delete(r.Context(), id); err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,132 @@
+// Package notes is the notes resource: its validation rules, its keyset
+// pagination cursor and its PostgreSQL store.
+package notes
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5/pgtype"
+)
+
+// Field limits, in characters (Unicode code points, as PostgreSQL's char_length counts).
+const (
+	MaxTitle = 200
+	MaxBody  = 10000
+)
+
+// Page size limits for List.
+const (
+	DefaultLimit = 20
+	MaxLimit     = 100
+)
+
+// ErrNotFound means no note has the given id.
+var ErrNotFound = errors.New("note not found")
+
+// Note is a stored note.
+type Note struct {
+	ID        string    `json:"id"`
+	Title     string    `json:"title"`
+	Body      string    `json:"body"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Draft is a note to be created, as the client sent it.
+type Draft struct {
+	Title *string `json:"title"`
+	Body  *string `json:"body"`
+}
+
+// ValidationError says which field is wrong and why, in words fit for a client.
+type ValidationError struct {
+	Field, Reason string
+}
+
+func (e *ValidationError) Error() string { return e.Field + ": " + e.Reason }
+
+// Validate checks the draft against the same limits the table's CHECK
+// constraints enforce, so a client mistake never reaches the database as an
+// error. It returns a *ValidationError.
+func (d Draft) Validate() error {
+	if d.Title == nil {
+		return &ValidationError{"title", "is required"}
+	}
+	if err := checkText("title", *d.Title, MaxTitle); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*d.Title) == "" {
+		return &ValidationError{"title", "must not be blank"}
+	}
+	if d.Body != nil {
+		return checkText("body", *d.Body, MaxBody)
+	}
+	return nil
+}
+
+func checkText(field, s string, max int) error {
+	// PostgreSQL text cannot hold NUL; rejecting it here keeps it a 4xx.
+	if strings.ContainsRune(s, 0) {
+		return &ValidationError{field, "must not contain NUL characters"}
+	}
+	if !utf8.ValidString(s) {
+		return &ValidationError{field, "must be valid UTF-8"}
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return &ValidationError{field, fmt.Sprintf("must be at most %d characters, got %d", max, n)}
+	}
+	return nil
+}
+
+// ParseID parses the canonical 8-4-4-4-12 hex form of a UUID.
+func ParseID(s string) (pgtype.UUID, error) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return pgtype.UUID{}, errors.New("invalid id")
+	}
+	b, err := hex.DecodeString(s[0:8] + s[9:13] + s[14:18] + s[19:23] + s[24:])
+	if err != nil {
+		return pgtype.UUID{}, errors.New("invalid id")
+	}
+	return pgtype.UUID{Bytes: [16]byte(b), Valid: true}, nil
+}
+
+// Cursor marks the last note of a page; the next page starts after it.
+// Clients get it opaque (base64url) and pass it back unchanged.
+type Cursor struct {
+	CreatedAt time.Time
+	ID        pgtype.UUID
+}
+
+// String encodes the cursor for a client.
+func (c Cursor) String() string {
+	raw := strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + "." + c.ID.String()
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+// ParseCursor decodes a cursor made by Cursor.String.
+func ParseCursor(s string) (Cursor, error) {
+	bad := errors.New("invalid cursor")
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return Cursor{}, bad
+	}
+	micros, id, ok := strings.Cut(string(raw), ".")
+	if !ok {
+		return Cursor{}, bad
+	}
+	us, err := strconv.ParseInt(micros, 10, 64)
+	if err != nil {
+		return Cursor{}, bad
+	}
+	uid, err := ParseID(id)
+	if err != nil {
+		return Cursor{}, bad
+	}
+	return Cursor{CreatedAt: time.UnixMicro(us).UTC(), ID: uid}, nil
+}

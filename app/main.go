@@ -1,0 +1,138 @@
+// Command app is the octabyte web service: a small JSON API over PostgreSQL.
+//
+// Run without arguments it serves on $PORT (default 5000). "app healthcheck"
+// asks the running server's /healthz and exits 0 or 1; it is the container
+// health check, since the image has no shell or curl.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/octabyte/octabyte/app/internal/api"
+	"github.com/octabyte/octabyte/app/internal/config"
+	"github.com/octabyte/octabyte/app/internal/database"
+	"github.com/octabyte/octabyte/app/internal/notes"
+	"github.com/octabyte/octabyte/app/metrics"
+)
+
+// Set at build time: -ldflags "-X main.version=... -X main.commit=...".
+var (
+	version = "dev"
+	commit  = "unknown"
+)
+
+const service = "octabyte"
+
+func main() {
+	switch {
+	case len(os.Args) == 2 && os.Args[1] == "healthcheck":
+		os.Exit(healthcheck(os.Getenv("PORT")))
+	case len(os.Args) > 1:
+		fmt.Fprintln(os.Stderr, "usage: app [healthcheck]")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal kills at once
+	}()
+	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
+		slog.New(slog.NewJSONHandler(os.Stdout, nil)).Error("exiting", "error", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx is cancelled, then drains. Only configuration errors,
+// a taken port or a drain that overran its timeout make it fail: a missing
+// database is waited for.
+func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel})).
+		With("service", service, "environment", cfg.Environment)
+
+	pool, err := database.Open(cfg.DB.ConnString())
+	if err != nil {
+		return fmt.Errorf("database configuration: %w", err)
+	}
+	srv := api.New(notes.NewStore(pool),
+		api.Info{Service: service, Version: version, Commit: commit, Environment: cfg.Environment},
+		log, metrics.NewEmitter(stdout, cfg.Environment))
+	httpSrv := api.NewHTTPServer(srv, log)
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
+	if err != nil {
+		return err
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "version", version, "commit", commit,
+		"db", cfg.DB, "drain_timeout", cfg.DrainTimeout.String())
+
+	migrateCtx, stopMigrating := context.WithCancel(context.Background())
+	migrated := make(chan struct{})
+	go func() {
+		defer close(migrated)
+		if database.MigrateUntilDone(migrateCtx, pool, log) == nil {
+			srv.SchemaReady()
+			log.Info("database schema up to date")
+		}
+	}()
+	served := make(chan error, 1)
+	go func() { served <- httpSrv.Serve(ln) }()
+
+	select {
+	case err := <-served:
+		stopMigrating()
+		return err
+	case <-ctx.Done():
+	}
+
+	log.Info("shutting down: draining in-flight requests", "drain_timeout", cfg.DrainTimeout.String())
+	srv.Drain()
+	stopMigrating()
+	drainCtx, cancel := context.WithTimeout(context.Background(), cfg.DrainTimeout)
+	defer cancel()
+	// Shutdown closes the listener at once and waits for active requests.
+	if err := httpSrv.Shutdown(drainCtx); err != nil {
+		// Not closing the pool here: handlers still hold connections, and
+		// the process is about to exit anyway.
+		return fmt.Errorf("requests still running after DRAIN_TIMEOUT=%s: %w", cfg.DrainTimeout, err)
+	}
+	<-migrated
+	pool.Close()
+	log.Info("stopped")
+	return nil
+}
+
+// healthcheck is the container health check: GET /healthz on this host.
+func healthcheck(port string) int {
+	if port == "" {
+		port = "5000"
+	}
+	client := &http.Client{
+		Timeout:   3 * time.Second,
+		Transport: &http.Transport{Proxy: nil}, // never via an HTTP(S)_PROXY from the environment
+	}
+	resp, err := client.Get("http://127.0.0.1:" + port + "/healthz")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "healthcheck:", err)
+		return 1
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(os.Stderr, "healthcheck: status", resp.StatusCode)
+		return 1
+	}
+	return 0
+}
+

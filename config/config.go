@@ -1,0 +1,142 @@
+// Package config reads every stack setting into one typed struct and
+// validates all of it before the program registers a single resource.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	pulumiconfig "github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/octabyte/octabyte/network"
+)
+
+// Namespace is the project's config namespace (the Pulumi project name).
+const Namespace = "octabyte"
+
+// LogRetentionDays are the retention periods CloudWatch Logs accepts.
+var LogRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// RequiredTags must be in aws:defaultTags so every taggable resource says
+// which project, environment and owner it belongs to.
+var RequiredTags = []string{"Project", "Environment", "Owner"}
+
+// Config is every setting of one stack.
+type Config struct {
+	Stack       string
+	Region      string
+	DefaultTags map[string]string
+
+	Network network.NetworkArgs
+
+	// Warnings are valid but noteworthy settings, shown by the plan and
+	// logged by the program.
+	Warnings []string
+}
+
+// Load reads the running stack's config.
+func Load(ctx *pulumi.Context) (*Config, error) {
+	return Parse(ctx.Stack(), func(key string) (string, bool) {
+		v, err := pulumiconfig.Try(ctx, key)
+		return v, err == nil
+	})
+}
+
+// Parse builds a Config from raw values ("namespace:key" → string, as
+// Pulumi passes them). It returns every problem found, joined.
+func Parse(stack string, get func(key string) (string, bool)) (*Config, error) {
+	r := &reader{get: get}
+	c := read(r, stack)
+	if len(r.errs) > 0 {
+		return nil, fmt.Errorf("invalid config for stack %q:\n%w", stack, errors.Join(r.errs...))
+	}
+	return c, nil
+}
+
+// Schema lists every project config key with its type, default and
+// description: what Pulumi.yaml must declare.
+func Schema() []Key {
+	r := &reader{get: func(string) (string, bool) { return "", false }}
+	read(r, "schema")
+	return r.keys
+}
+
+var regionPattern = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$`)
+
+func read(r *reader, stack string) *Config {
+	c := &Config{Stack: stack}
+	c.Region, c.DefaultTags = readProvider(r)
+	c.Network = readNetwork(r)
+	c.Network.Region = c.Region
+	return c
+}
+
+// SetAccount records the deploying account, which trust policies name.
+func (c *Config) SetAccount(id string) {
+	c.Network.AccountID = id
+}
+
+// readProvider validates the aws: keys the stacks must set.
+func readProvider(r *reader) (string, map[string]string) {
+	region, ok := r.get("aws:region")
+	if !ok || !regionPattern.MatchString(region) {
+		r.errs = append(r.errs, fmt.Errorf("aws:region = %q: must be set to an AWS region such as ap-south-1", region))
+	}
+	raw, _ := r.get("aws:defaultTags")
+	var dt struct {
+		Tags map[string]string `json:"tags"`
+	}
+	if err := json.Unmarshal([]byte(raw), &dt); err != nil && raw != "" {
+		r.errs = append(r.errs, fmt.Errorf("aws:defaultTags = %q: must be {tags: {Key: value, ...}}", raw))
+	}
+	var missing []string
+	for _, k := range RequiredTags {
+		if strings.TrimSpace(dt.Tags[k]) == "" {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		r.errs = append(r.errs, fmt.Errorf("aws:defaultTags: tags %s are required (every taggable resource carries them)", strings.Join(missing, ", ")))
+	}
+	return region, dt.Tags
+}
+
+func readNetwork(r *reader) network.NetworkArgs {
+	n := network.NetworkArgs{
+		CIDR:    r.str("vpcCidr", "10.0.0.0/16", "Private IPv4 CIDR block of the VPC, /16 to /18 (room for /24 public and /20 private subnets per AZ)"),
+		AZCount: r.integer("azCount", 2, "Availability zones; each gets one public and one private subnet", 2, 3),
+		NAT: network.NATStrategy(r.str("natGateways", string(network.NATSingle),
+			"NAT gateways: single (cheapest) or onePerAz (no cross-AZ dependency)", string(network.NATSingle), string(network.NATOnePerAZ))),
+		FlowLogRetentionDays: r.oneOf("logRetentionDays", 14, "Retention in days of every CloudWatch log group of the stack", LogRetentionDays),
+	}
+	if err := checkCIDR(n.CIDR, n.AZCount); err != nil {
+		r.fail("vpcCidr", n.CIDR, "%s", err)
+	}
+	return n
+}
+
+// checkCIDR accepts a private IPv4 block large enough for the subnet layout.
+func checkCIDR(cidr string, azs int) error {
+	prefix, err := netip.ParsePrefix(cidr)
+	if err != nil || !prefix.Addr().Is4() {
+		return fmt.Errorf("must be an IPv4 CIDR block such as 10.0.0.0/16")
+	}
+	if prefix.Masked() != prefix {
+		return fmt.Errorf("has host bits set; did you mean %s?", prefix.Masked())
+	}
+	private := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"), netip.MustParsePrefix("192.168.0.0/16")}
+	if !slices.ContainsFunc(private, func(p netip.Prefix) bool { return p.Contains(prefix.Addr()) }) {
+		return fmt.Errorf("must be in a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)")
+	}
+	need := azs * (1<<(32-network.PublicSubnetMask) + 1<<(32-network.PrivateSubnetMask))
+	if have := 1 << (32 - prefix.Bits()); prefix.Bits() < 16 || have < need {
+		return fmt.Errorf("must be between /16 and the size that fits %d AZs of /%d public and /%d private subnets", azs, network.PublicSubnetMask, network.PrivateSubnetMask)
+	}
+	return nil
+}

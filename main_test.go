@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/octabyte/octabyte/internal/cli"
+	"github.com/octabyte/octabyte/plan"
+)
+
+var stacks = []string{"staging", "prod"}
+
+// runStack runs the whole program with the stack's real config file.
+func runStack(t *testing.T, stack string) *plan.Plan {
+	t.Helper()
+	cfg, err := plan.LoadStackConfig(".", stack)
+	require.NoError(t, err)
+	p, err := plan.Run(run, stack, cfg)
+	require.NoError(t, err)
+	return p
+}
+
+func TestEveryResourceBelongsToAComponent(t *testing.T) {
+	for _, stack := range stacks {
+		t.Run(stack, func(t *testing.T) {
+			p := runStack(t, stack)
+			for _, r := range p.Resources {
+				if r.Parent == "" {
+					assert.False(t, r.Custom, "%s %s sits at the stack root; parent it to its component", r.Type, r.Name)
+					assert.True(t, strings.HasPrefix(r.Type, "octabyte:"), "top-level %s is not an octabyte component", r.Type)
+				}
+			}
+		})
+	}
+}
+
+func TestComponentTypeTokens(t *testing.T) {
+	p := runStack(t, "staging")
+	var components []string
+	for _, r := range p.Resources {
+		if r.Parent == "" {
+			components = append(components, r.Type+" "+r.Name)
+		}
+	}
+	assert.Subset(t, components, []string{"octabyte:network:Network network"})
+}
+
+func TestStackOutputsArePresent(t *testing.T) {
+	for _, stack := range stacks {
+		t.Run(stack, func(t *testing.T) {
+			p := runStack(t, stack)
+			for _, key := range []string{"vpcId", "publicSubnetIds", "privateSubnetIds"} {
+				assert.NotEmpty(t, p.Outputs[key], key)
+			}
+		})
+	}
+}
+
+func TestStacksRunInAp_South_1WithTwoAZs(t *testing.T) {
+	for _, stack := range stacks {
+		p := runStack(t, stack)
+		assert.Equal(t, "ap-south-1", p.Config["aws:region"])
+		vpc := p.ByType("awsx:ec2:Vpc")
+		require.Len(t, vpc, 1)
+		assert.Equal(t, 2.0, vpc[0].Input("numberOfAvailabilityZones"))
+	}
+}
+
+func TestBadConfigRegistersNothing(t *testing.T) {
+	cfg, err := plan.LoadStackConfig(".", "staging")
+	require.NoError(t, err)
+	cfg["octabyte:azCount"] = "1"
+	p, err := plan.Run(run, "staging", cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "octabyte:azCount")
+	assert.Empty(t, p.Resources, "invalid config must fail before any resource is registered")
+}
+
+func TestPlanCommandPrintsTheStack(t *testing.T) {
+	for _, stack := range stacks {
+		var out, errOut bytes.Buffer
+		code := cli.Plan([]string{"--stack", stack}, run, &out, &errOut)
+		require.Equal(t, 0, code, errOut.String())
+		assert.Contains(t, out.String(), "octabyte:network:Network")
+		assert.Contains(t, out.String(), "vpcId")
+	}
+}
+
+func TestPlanCommandRejectsABrokenStackFile(t *testing.T) {
+	dir := t.TempDir()
+	raw, err := os.ReadFile("Pulumi.staging.yaml")
+	require.NoError(t, err)
+	broken := string(raw) + "  octabyte:natGateways: everywhere\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.broken.yaml"), []byte(broken), 0o644))
+	var out, errOut bytes.Buffer
+	code := cli.Plan([]string{"--stack", "broken", "--dir", dir}, run, &out, &errOut)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut.String(), `octabyte:natGateways = "everywhere": must be one of single, onePerAz`)
+	assert.Empty(t, out.String())
+}
+
+func TestPlanCommandJSON(t *testing.T) {
+	var out, errOut bytes.Buffer
+	require.Equal(t, 0, cli.Plan([]string{"--stack", "prod", "--json"}, run, &out, &errOut), errOut.String())
+	assert.True(t, strings.HasPrefix(strings.TrimSpace(out.String()), "{"))
+	assert.Contains(t, out.String(), `"awsx:ec2:Vpc"`)
+}

@@ -1,0 +1,172 @@
+// Package network builds the VPC the rest of the stack lives in: public
+// subnets for the load balancer, private subnets for tasks and the database,
+// NAT for outbound traffic, flow logs, and a locked default security group.
+package network
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	awsx "github.com/pulumi/pulumi-awsx/sdk/v2/go/awsx/ec2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/octabyte/octabyte/internal/policydoc"
+)
+
+// NATStrategy says how many NAT gateways carry the private subnets' traffic.
+type NATStrategy string
+
+const (
+	// NATSingle is one NAT gateway for all AZs: cheapest; an AZ outage
+	// cuts the other AZ's outbound traffic.
+	NATSingle NATStrategy = "single"
+	// NATOnePerAZ is one NAT gateway per AZ: no cross-AZ dependency.
+	NATOnePerAZ NATStrategy = "onePerAz"
+)
+
+// Subnet sizes: /24 public subnets only hold load balancer nodes and NAT
+// gateways; /20 private subnets leave room for thousands of task ENIs.
+const (
+	PublicSubnetMask  = 24
+	PrivateSubnetMask = 20
+)
+
+// NetworkArgs configures a Network. Zero values mean the documented default.
+type NetworkArgs struct {
+	CIDR                 string      // VPC CIDR block; default 10.0.0.0/16
+	AZCount              int         // availability zones, each with one public and one private subnet; default 2
+	NAT                  NATStrategy // default NATSingle
+	FlowLogRetentionDays int         // VPC flow log retention; default 14
+	AccountID            string      // the deploying account, for trust-policy conditions
+	Region               string      // the stack's region, for trust-policy conditions
+}
+
+func (a NetworkArgs) withDefaults() NetworkArgs {
+	if a.CIDR == "" {
+		a.CIDR = "10.0.0.0/16"
+	}
+	if a.AZCount == 0 {
+		a.AZCount = 2
+	}
+	if a.NAT == "" {
+		a.NAT = NATSingle
+	}
+	if a.FlowLogRetentionDays == 0 {
+		a.FlowLogRetentionDays = 14
+	}
+	return a
+}
+
+// Network is a VPC with one public and one private subnet in each AZ.
+type Network struct {
+	pulumi.ResourceState
+
+	VpcID            pulumi.StringOutput
+	CIDR             string
+	PublicSubnetIDs  pulumi.StringArrayOutput
+	PrivateSubnetIDs pulumi.StringArrayOutput
+	FlowLogGroupName pulumi.StringOutput
+}
+
+// NewNetwork creates the VPC, its flow logs and the locked default security group.
+func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pulumi.ResourceOption) (*Network, error) {
+	a := args.withDefaults()
+	n := &Network{CIDR: a.CIDR}
+	if err := ctx.RegisterComponentResource("octabyte:network:Network", name, n, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(n)
+
+	strategy := awsx.NatGatewayStrategySingle
+	if a.NAT == NATOnePerAZ {
+		strategy = awsx.NatGatewayStrategyOnePerAz
+	}
+	subnetStrategy := awsx.SubnetAllocationStrategyAuto
+	vpc, err := awsx.NewVpc(ctx, "vpc", &awsx.VpcArgs{
+		CidrBlock:                 pulumi.StringRef(a.CIDR),
+		NumberOfAvailabilityZones: pulumi.IntRef(a.AZCount), // awsx defaults to 3
+		EnableDnsHostnames:        pulumi.Bool(true),        // needed for interface endpoints and RDS names
+		EnableDnsSupport:          pulumi.Bool(true),
+		SubnetStrategy:            &subnetStrategy,
+		SubnetSpecs: []awsx.SubnetSpecArgs{
+			{Type: awsx.SubnetTypePublic, Name: pulumi.StringRef("public"), CidrMask: pulumi.IntRef(PublicSubnetMask)},
+			{Type: awsx.SubnetTypePrivate, Name: pulumi.StringRef("private"), CidrMask: pulumi.IntRef(PrivateSubnetMask)},
+		},
+		NatGateways: &awsx.NatGatewayConfigurationArgs{Strategy: strategy},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	n.VpcID = vpc.VpcId
+	n.PublicSubnetIDs = vpc.PublicSubnetIds
+	n.PrivateSubnetIDs = vpc.PrivateSubnetIds
+
+	// Adopting the default security group with no rules removes AWS's
+	// allow-all rules, so nothing can fall back on it by accident.
+	if _, err := ec2.NewDefaultSecurityGroup(ctx, "default-sg", &ec2.DefaultSecurityGroupArgs{
+		VpcId: vpc.VpcId,
+	}, parent); err != nil {
+		return nil, err
+	}
+
+	n.FlowLogGroupName, err = newFlowLogs(ctx, a, vpc.VpcId, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{
+		"vpcId":            n.VpcID,
+		"cidr":             pulumi.String(n.CIDR),
+		"publicSubnetIds":  n.PublicSubnetIDs,
+		"privateSubnetIds": n.PrivateSubnetIDs,
+		"flowLogGroupName": n.FlowLogGroupName,
+	})
+}
+
+// newFlowLogs sends all VPC traffic records to a log group through a role
+// that may write only there.
+func newFlowLogs(ctx *pulumi.Context, a NetworkArgs, vpcID pulumi.StringOutput, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	group, err := cloudwatch.NewLogGroup(ctx, "flow-logs", &cloudwatch.LogGroupArgs{
+		NamePrefix:      pulumi.String("/octabyte/" + ctx.Stack() + "/vpc-flow-logs-"),
+		RetentionInDays: pulumi.Int(a.FlowLogRetentionDays),
+	}, parent)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	trust := policydoc.ServiceTrust("vpc-flow-logs.amazonaws.com", a.AccountID, map[string]map[string]any{
+		"ArnLike": {"aws:SourceArn": fmt.Sprintf("arn:aws:ec2:%s:%s:vpc-flow-log/*", a.Region, a.AccountID)},
+	})
+	role, err := iam.NewRole(ctx, "flow-logs", &iam.RoleArgs{
+		Description:      pulumi.String("VPC flow logs delivery to CloudWatch Logs"),
+		AssumeRolePolicy: pulumi.String(trust.JSON()),
+	}, parent)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	write := policydoc.Output(pulumi.StringArray{group.Arn}, func(v []string) policydoc.Document {
+		return policydoc.New(policydoc.Statement{
+			Effect:   "Allow",
+			Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
+			Resource: []string{v[0], v[0] + ":*"},
+		})
+	})
+	if _, err := iam.NewRolePolicy(ctx, "flow-logs", &iam.RolePolicyArgs{
+		Role:   role.ID(),
+		Policy: write,
+	}, parent); err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	if _, err := ec2.NewFlowLog(ctx, "vpc", &ec2.FlowLogArgs{
+		VpcId:                  vpcID,
+		TrafficType:            pulumi.String("ALL"),
+		LogDestinationType:     pulumi.String("cloud-watch-logs"),
+		LogDestination:         group.Arn,
+		IamRoleArn:             role.Arn,
+		MaxAggregationInterval: pulumi.Int(60),
+	}, parent); err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	return group.Name, nil
+}

@@ -1,0 +1,262 @@
+// Package plan runs the Pulumi program against Pulumi's mock engine and
+// records what it would register: the offline plan. Tests, the guardrails,
+// the cost estimate and the `plan` command all read the same recording, so
+// they all see exactly what `pulumi up` would send to AWS.
+package plan
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
+)
+
+// Project is the Pulumi project name from Pulumi.yaml.
+const Project = "octabyte"
+
+// Resource is one registered resource as the engine saw it.
+type Resource struct {
+	Type      string         // type token, e.g. aws:ec2/securityGroup:SecurityGroup
+	Name      string         // logical name
+	URN       string         //
+	Parent    string         // parent URN; empty for the stack's direct children
+	Custom    bool           // false for component resources
+	Inputs    map[string]any // inputs sent to the provider, JSON-like
+	Outputs   map[string]any // inputs plus the attributes the mock computed
+	DependsOn []string       // explicit and implicit dependencies (URNs)
+	Protect   bool
+	Warnings  []string // set by the program through ctx.Log.Warn
+}
+
+// Input returns the input at a dotted path ("healthCheck.path"), or nil.
+func (r Resource) Input(path string) any { return lookup(r.Inputs, path) }
+
+// Plan is everything one run of the program registered.
+type Plan struct {
+	Stack     string
+	Config    map[string]string
+	Resources []Resource     // in registration order
+	Outputs   map[string]any // stack exports, resolved
+	Warnings  []string       // engine log lines at warning level or above
+	byURN     map[string]int
+}
+
+// Run executes program under the mock engine with the given stack config
+// (keys in "namespace:key" form, values as Pulumi passes them).
+func Run(program pulumi.RunFunc, stack string, config map[string]string) (*Plan, error) {
+	m := newMocks(stack, config)
+	p := &Plan{Stack: stack, Config: config, Outputs: map[string]any{}, byURN: map[string]int{}}
+	var mu sync.Mutex
+	wrapped := func(ctx *pulumi.Context) error {
+		if err := program(ctx); err != nil {
+			return err
+		}
+		for name, value := range ctx.GetCurrentExportMap() {
+			pulumi.ToOutput(value).ApplyT(func(v any) any {
+				mu.Lock()
+				p.Outputs[name] = v
+				mu.Unlock()
+				return v
+			})
+		}
+		return nil
+	}
+	err := pulumi.RunErr(wrapped, pulumi.WithMocks(Project, stack, m), func(info *pulumi.RunInfo) {
+		info.Config = config
+		info.DryRun = false // run ApplyT callbacks on the mock's computed values
+	})
+	p.Resources = m.recorded()
+	for i, r := range p.Resources {
+		p.byURN[r.URN] = i
+	}
+	for i, r := range p.Resources {
+		if _, ok := p.byURN[r.Parent]; !ok {
+			p.Resources[i].Parent = "" // the stack itself is not recorded
+		}
+	}
+	p.Warnings = m.warnings()
+	return p, err
+}
+
+// LoadStackConfig reads Pulumi.<stack>.yaml from dir into the flat
+// "namespace:key" → string form the engine passes to a program.
+func LoadStackConfig(dir, stack string) (map[string]string, error) {
+	path := fmt.Sprintf("%s/Pulumi.%s.yaml", strings.TrimSuffix(dir, "/"), stack)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("stack %q: %w", stack, err)
+	}
+	var file struct {
+		Config map[string]any `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(raw, &file); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	out := make(map[string]string, len(file.Config))
+	for key, value := range file.Config {
+		if !strings.Contains(key, ":") {
+			key = Project + ":" + key
+		}
+		s, err := configString(value)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", path, key, err)
+		}
+		out[key] = s
+	}
+	return out, nil
+}
+
+// configString encodes a YAML value the way the Pulumi CLI hands it to a
+// program: strings as they are, everything else as JSON.
+func configString(v any) (string, error) {
+	if s, ok := v.(string); ok {
+		return s, nil
+	}
+	if m, ok := v.(map[string]any); ok {
+		if _, secure := m["secure"]; secure && len(m) == 1 {
+			return "", fmt.Errorf("encrypted values cannot be read offline; this project keeps no secrets in config")
+		}
+	}
+	b, err := jsonMarshal(v)
+	return string(b), err
+}
+
+// ByType returns the resources of one type token, in registration order.
+func (p *Plan) ByType(typ string) []Resource {
+	var out []Resource
+	for _, r := range p.Resources {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Find returns the resource with this type and logical name.
+func (p *Plan) Find(typ, name string) (Resource, bool) {
+	for _, r := range p.Resources {
+		if r.Type == typ && r.Name == name {
+			return r, true
+		}
+	}
+	return Resource{}, false
+}
+
+// ByURN returns the resource with this URN.
+func (p *Plan) ByURN(urn string) (Resource, bool) {
+	i, ok := p.byURN[urn]
+	if !ok {
+		return Resource{}, false
+	}
+	return p.Resources[i], true
+}
+
+// Children returns the resources whose parent is urn ("" for the stack).
+func (p *Plan) Children(urn string) []Resource {
+	var out []Resource
+	for _, r := range p.Resources {
+		if r.Parent == urn {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Ancestor returns the nearest component ancestor of r with the given type.
+func (p *Plan) Ancestor(r Resource, typ string) (Resource, bool) {
+	for parent, ok := p.ByURN(r.Parent); ok; parent, ok = p.ByURN(parent.Parent) {
+		if parent.Type == typ {
+			return parent, true
+		}
+	}
+	return Resource{}, false
+}
+
+// DependsOn reports whether r depends, directly or transitively, on dep.
+func (p *Plan) DependsOn(r Resource, dep string) bool {
+	seen := map[string]bool{}
+	var walk func(urns []string) bool
+	walk = func(urns []string) bool {
+		for _, u := range urns {
+			if u == dep {
+				return true
+			}
+			if seen[u] {
+				continue
+			}
+			seen[u] = true
+			if d, ok := p.ByURN(u); ok && walk(d.DependsOn) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(r.DependsOn)
+}
+
+// Types lists the distinct type tokens, sorted.
+func (p *Plan) Types() []string {
+	set := map[string]bool{}
+	for _, r := range p.Resources {
+		set[r.Type] = true
+	}
+	out := make([]string, 0, len(set))
+	for t := range set {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func lookup(m map[string]any, path string) any {
+	var cur any = m
+	for _, part := range strings.Split(path, ".") {
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = obj[part]
+	}
+	return cur
+}
+
+// plain converts engine property values to JSON-like Go values.
+func plain(pm resource.PropertyMap) map[string]any {
+	out := make(map[string]any, len(pm))
+	for k, v := range pm {
+		out[string(k)] = plainValue(v)
+	}
+	return out
+}
+
+func plainValue(v resource.PropertyValue) any {
+	switch {
+	case v.IsSecret():
+		return plainValue(v.SecretValue().Element)
+	case v.IsComputed(), v.IsOutput() && !v.OutputValue().Known:
+		return Unknown
+	case v.IsOutput():
+		return plainValue(v.OutputValue().Element)
+	case v.IsArray():
+		arr := v.ArrayValue()
+		out := make([]any, len(arr))
+		for i, e := range arr {
+			out[i] = plainValue(e)
+		}
+		return out
+	case v.IsObject():
+		return plain(v.ObjectValue())
+	case v.IsResourceReference():
+		return v.ResourceReferenceValue().URN
+	default:
+		return v.Mappable()
+	}
+}
+
+// Unknown stands for a value only AWS can compute.
+const Unknown = "<computed>"

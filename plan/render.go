@@ -1,0 +1,138 @@
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// highlights are the inputs worth a reader's attention, per resource type.
+// Types not listed show their short scalar inputs.
+var highlights = map[string][]string{
+	"awsx:ec2:Vpc": {"cidrBlock", "numberOfAvailabilityZones", "natGateways.strategy", "enableDnsHostnames", "subnetSpecs"},
+	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":         {"ingress", "egress"},
+	"aws:ec2/flowLog:FlowLog":                                   {"trafficType", "logDestinationType", "maxAggregationInterval"},
+	"aws:cloudwatch/logGroup:LogGroup":                          {"name", "namePrefix", "retentionInDays", "kmsKeyId"},
+	"aws:iam/role:Role":                                         {"description"},
+	"aws:iam/rolePolicy:RolePolicy":                             {"policy"},
+	"aws:ec2/securityGroup:SecurityGroup":                       {"description"},
+	"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": {"ipProtocol", "fromPort", "toPort", "cidrIpv4", "cidrIpv6", "referencedSecurityGroupId"},
+	"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":   {"ipProtocol", "fromPort", "toPort", "cidrIpv4", "referencedSecurityGroupId", "prefixListId"},
+	"aws:lb/loadBalancer:LoadBalancer":                          {"loadBalancerType", "internal", "subnets", "dropInvalidHeaderFields", "enableDeletionProtection", "accessLogs.enabled", "idleTimeout"},
+	"aws:lb/targetGroup:TargetGroup":                            {"port", "protocol", "targetType", "deregistrationDelay", "healthCheck.path", "healthCheck.interval", "healthCheck.healthyThreshold", "healthCheck.unhealthyThreshold"},
+	"aws:lb/listener:Listener":                                  {"port", "protocol", "sslPolicy", "defaultActions"},
+	"aws:ecs/service:Service":                                   {"desiredCount", "launchType", "networkConfiguration.assignPublicIp", "networkConfiguration.subnets", "deploymentCircuitBreaker", "deploymentMinimumHealthyPercent", "deploymentMaximumPercent", "healthCheckGracePeriodSeconds", "waitForSteadyState", "enableExecuteCommand", "capacityProviderStrategies"},
+	"aws:ecs/taskDefinition:TaskDefinition":                     {"family", "cpu", "memory", "networkMode", "runtimePlatform.cpuArchitecture"},
+	"aws:ecs/cluster:Cluster":                                   {"settings"},
+	"aws:ecr/repository:Repository":                             {"imageTagMutability", "imageScanningConfiguration.scanOnPush", "encryptionConfigurations", "forceDelete"},
+	"aws:rds/instance:Instance":                                 {"engine", "engineVersion", "instanceClass", "allocatedStorage", "maxAllocatedStorage", "storageType", "storageEncrypted", "multiAz", "publiclyAccessible", "manageMasterUserPassword", "backupRetentionPeriod", "deletionProtection", "skipFinalSnapshot", "performanceInsightsEnabled", "monitoringInterval"},
+	"aws:rds/parameterGroup:ParameterGroup":                     {"family", "parameters"},
+	"aws:cloudwatch/metricAlarm:MetricAlarm":                    {"namespace", "metricName", "statistic", "extendedStatistic", "comparisonOperator", "threshold", "evaluationPeriods", "treatMissingData"},
+	"aws:cloudwatch/dashboard:Dashboard":                        {"dashboardName"},
+	"aws:s3/bucketV2:BucketV2":                                  {"bucketPrefix", "forceDestroy"},
+	"aws:sns/topicSubscription:TopicSubscription":               {"protocol", "endpoint"},
+}
+
+// Render writes the plan as a tree of components and resources with the
+// settings that matter, then the stack outputs.
+func Render(w io.Writer, p *Plan) {
+	fmt.Fprintf(w, "Stack %s: %d resources (%d components)\n\n", p.Stack, len(p.Resources), countComponents(p))
+	var walk func(parent, indent string)
+	walk = func(parent, indent string) {
+		kids := p.Children(parent)
+		for i, r := range kids {
+			branch, next := "├─ ", "│  "
+			if i == len(kids)-1 {
+				branch, next = "└─ ", "   "
+			}
+			fmt.Fprintf(w, "%s%s%s  %s\n", indent, branch, r.Name, shortType(r.Type))
+			for _, line := range summary(r) {
+				fmt.Fprintf(w, "%s%s    %s\n", indent, next, line)
+			}
+			walk(r.URN, indent+next)
+		}
+	}
+	walk("", "")
+
+	fmt.Fprintf(w, "\nOutputs (%s marks values AWS computes at deploy time; here they are mock placeholders):\n", Unknown)
+	keys := make([]string, 0, len(p.Outputs))
+	for k := range p.Outputs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(w, "  %-28s %s\n", k, compact(p.Outputs[k]))
+	}
+}
+
+// JSON is the machine-readable plan.
+func (p *Plan) JSON() ([]byte, error) {
+	return json.MarshalIndent(struct {
+		Stack     string         `json:"stack"`
+		Resources []Resource     `json:"resources"`
+		Outputs   map[string]any `json:"outputs"`
+	}{p.Stack, p.Resources, p.Outputs}, "", "  ")
+}
+
+func countComponents(p *Plan) int {
+	n := 0
+	for _, r := range p.Resources {
+		if !r.Custom {
+			n++
+		}
+	}
+	return n
+}
+
+// shortType turns aws:ec2/securityGroup:SecurityGroup into aws:ec2:SecurityGroup.
+func shortType(t string) string {
+	parts := strings.Split(t, ":")
+	if len(parts) == 3 {
+		return parts[0] + ":" + strings.Split(parts[1], "/")[0] + ":" + parts[2]
+	}
+	return t
+}
+
+func summary(r Resource) []string {
+	var lines []string
+	if keys, ok := highlights[r.Type]; ok {
+		for _, k := range keys {
+			if v := r.Input(k); v != nil {
+				lines = append(lines, fmt.Sprintf("%s: %s", k, compact(v)))
+			}
+		}
+		return lines
+	}
+	keys := make([]string, 0, len(r.Inputs))
+	for k := range r.Inputs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		switch v := r.Inputs[k].(type) {
+		case string, float64, bool:
+			if s := compact(v); len(s) <= 80 {
+				lines = append(lines, fmt.Sprintf("%s: %s", k, s))
+			}
+		}
+	}
+	return lines
+}
+
+// compact renders a value on one line, cut to a readable length.
+func compact(v any) string {
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = x
+	default:
+		b, _ := json.Marshal(x)
+		s = string(b)
+	}
+	if len(s) > 160 {
+		s = s[:157] + "..."
+	}
+	return s
+}
