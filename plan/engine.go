@@ -49,7 +49,12 @@ type Plan struct {
 // Run executes program under the mock engine with the given stack config
 // (keys in "namespace:key" form, values as Pulumi passes them).
 func Run(program pulumi.RunFunc, stack string, config map[string]string) (*Plan, error) {
-	m := newMocks(stack, config)
+	return RunProject(Project, program, stack, config)
+}
+
+// RunProject is Run for another Pulumi project of this repository (bootstrap/).
+func RunProject(project string, program pulumi.RunFunc, stack string, config map[string]string) (*Plan, error) {
+	m := newMocks(project, stack, config)
 	p := &Plan{Stack: stack, Config: config, Outputs: map[string]any{}, byURN: map[string]int{}}
 	var mu sync.Mutex
 	wrapped := func(ctx *pulumi.Context) error {
@@ -66,7 +71,7 @@ func Run(program pulumi.RunFunc, stack string, config map[string]string) (*Plan,
 		}
 		return nil
 	}
-	err := pulumi.RunErr(wrapped, pulumi.WithMocks(Project, stack, m), func(info *pulumi.RunInfo) {
+	err := pulumi.RunErr(wrapped, pulumi.WithMocks(project, stack, m), func(info *pulumi.RunInfo) {
 		info.Config = config
 		info.DryRun = false // run ApplyT callbacks on the mock's computed values
 	})
@@ -86,6 +91,12 @@ func Run(program pulumi.RunFunc, stack string, config map[string]string) (*Plan,
 // LoadStackConfig reads Pulumi.<stack>.yaml from dir into the flat
 // "namespace:key" → string form the engine passes to a program.
 func LoadStackConfig(dir, stack string) (map[string]string, error) {
+	return LoadProjectStackConfig(dir, Project, stack)
+}
+
+// LoadProjectStackConfig is LoadStackConfig for another project, whose
+// un-namespaced keys belong to that project's namespace.
+func LoadProjectStackConfig(dir, project, stack string) (map[string]string, error) {
 	path := fmt.Sprintf("%s/Pulumi.%s.yaml", strings.TrimSuffix(dir, "/"), stack)
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -100,7 +111,7 @@ func LoadStackConfig(dir, stack string) (map[string]string, error) {
 	out := make(map[string]string, len(file.Config))
 	for key, value := range file.Config {
 		if !strings.Contains(key, ":") {
-			key = Project + ":" + key
+			key = project + ":" + key
 		}
 		s, err := configString(value)
 		if err != nil {

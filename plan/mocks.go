@@ -20,19 +20,20 @@ const AccountID = "123456789012"
 // every registration. Computed attributes are derived from the logical name,
 // so two runs of the same program give the same plan.
 type mocks struct {
-	stack  string
-	region string
-	mu     sync.Mutex
-	seen   []Resource
-	logs   []string
+	project string
+	stack   string
+	region  string
+	mu      sync.Mutex
+	seen    []Resource
+	logs    []string
 }
 
-func newMocks(stack string, config map[string]string) *mocks {
+func newMocks(project, stack string, config map[string]string) *mocks {
 	region := config["aws:region"]
 	if region == "" {
 		region = "us-east-1"
 	}
-	return &mocks{stack: stack, region: region}
+	return &mocks{project: project, stack: stack, region: region}
 }
 
 func (m *mocks) recorded() []Resource {
@@ -115,7 +116,7 @@ func (m *mocks) urn(parent, typ, name string) string {
 	if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
 		parentType = p.QualifiedType()
 	}
-	return string(resource.NewURN(tokens.QName(m.stack), tokens.PackageName(Project), parentType, tokens.Type(typ), name))
+	return string(resource.NewURN(tokens.QName(m.stack), tokens.PackageName(m.project), parentType, tokens.Type(typ), name))
 }
 
 // suffix is a short stable stand-in for the random part of auto-names.
