@@ -135,4 +135,3 @@ func healthcheck(port string) int {
 	}
 	return 0
 }
-

@@ -1,0 +1,179 @@
+package notes_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/octabyte/octabyte/app/internal/database"
+	"github.com/octabyte/octabyte/app/internal/notes"
+	"github.com/octabyte/octabyte/app/internal/pgtest"
+)
+
+var pool *pgxpool.Pool
+
+func TestMain(m *testing.M) {
+	pg, err := pgtest.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL: these tests need a real PostgreSQL server:", err)
+		os.Exit(1)
+	}
+	code := func() int {
+		if pool, err = database.Open(pg.URL("postgres")); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer pool.Close()
+		if err := database.Migrate(context.Background(), pool, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return m.Run()
+	}()
+	pg.Close()
+	os.Exit(code)
+}
+
+// emptyTable gives each test a clean table; the tests in this file do not run in parallel.
+func emptyTable(t *testing.T) *notes.Store {
+	t.Helper()
+	if _, err := pool.Exec(context.Background(), `TRUNCATE notes`); err != nil {
+		t.Fatal(err)
+	}
+	return notes.NewStore(pool)
+}
+
+func ptr(s string) *string { return &s }
+
+func TestStoreRoundTrip(t *testing.T) {
+	s := emptyTable(t)
+	ctx := context.Background()
+	n, err := s.Create(ctx, notes.Draft{Title: ptr("hello"), Body: ptr("wörld")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := notes.ParseID(n.ID)
+	if err != nil || n.Title != "hello" || n.Body != "wörld" || n.CreatedAt.Location().String() != "UTC" {
+		t.Fatalf("created %+v (id error %v)", n, err)
+	}
+	got, err := s.Get(ctx, id)
+	if err != nil || got != n {
+		t.Fatalf("get %+v, %v; want %+v", got, err, n)
+	}
+	if err := s.Delete(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, id); !errors.Is(err, notes.ErrNotFound) {
+		t.Errorf("get after delete: %v", err)
+	}
+	if err := s.Delete(ctx, id); !errors.Is(err, notes.ErrNotFound) {
+		t.Errorf("second delete: %v", err)
+	}
+}
+
+func TestBodyDefaultsToEmpty(t *testing.T) {
+	s := emptyTable(t)
+	n, err := s.Create(context.Background(), notes.Draft{Title: ptr("t")})
+	if err != nil || n.Body != "" {
+		t.Fatalf("%+v %v", n, err)
+	}
+}
+
+// Validate and the table's CHECK constraints count characters the same way:
+// the longest valid note in multi-byte characters is accepted by both.
+func TestLimitsAgreeWithTheDatabase(t *testing.T) {
+	s := emptyTable(t)
+	d := notes.Draft{Title: ptr(strings.Repeat("€", notes.MaxTitle)), Body: ptr(strings.Repeat("ß", notes.MaxBody))}
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Create(context.Background(), d); err != nil {
+		t.Fatalf("database rejected a note Validate accepts: %v", err)
+	}
+	over := notes.Draft{Title: ptr(strings.Repeat("€", notes.MaxTitle+1))}
+	if over.Validate() == nil {
+		t.Fatal("Validate accepted an over-long title")
+	}
+	if _, err := s.Create(context.Background(), over); err == nil || database.Unavailable(err) {
+		t.Errorf("the CHECK constraint should reject it as a non-availability error, got %v", err)
+	}
+}
+
+// Walks every page and checks that each note appears exactly once, newest
+// first, including notes that share a created_at (the id breaks the tie).
+func TestListPaginatesWithoutGapsOrRepeats(t *testing.T) {
+	s := emptyTable(t)
+	ctx := context.Background()
+	// 25 notes with one shared timestamp, then 20 later ones.
+	if _, err := pool.Exec(ctx, `INSERT INTO notes (title, created_at)
+		SELECT 'same ' || i, '2026-01-01T00:00:00Z' FROM generate_series(1, 25) i`); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		if _, err := s.Create(ctx, notes.Draft{Title: ptr(fmt.Sprintf("later %d", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	var all []notes.Note
+	var after *notes.Cursor
+	pages := 0
+	for {
+		page, next, err := s.List(ctx, 7, after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		if next != nil && len(page) != 7 {
+			t.Fatalf("page %d has %d notes and a next cursor", pages, len(page))
+		}
+		for _, n := range page {
+			if seen[n.ID] {
+				t.Fatalf("note %s repeated on page %d", n.ID, pages)
+			}
+			seen[n.ID] = true
+		}
+		all = append(all, page...)
+		if next == nil {
+			break
+		}
+		// Through the client's opaque form, as the API hands it out.
+		c, err := notes.ParseCursor(next.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		after = &c
+	}
+	if len(all) != 45 || pages != 7 {
+		t.Fatalf("%d notes on %d pages, want 45 on 7", len(all), pages)
+	}
+	for i := 1; i < len(all); i++ {
+		a, b := all[i-1], all[i]
+		if a.CreatedAt.Before(b.CreatedAt) || (a.CreatedAt.Equal(b.CreatedAt) && a.ID < b.ID) {
+			t.Fatalf("not newest first at %d: %v %s then %v %s", i, a.CreatedAt, a.ID, b.CreatedAt, b.ID)
+		}
+	}
+	if !strings.HasPrefix(all[0].Title, "later") {
+		t.Errorf("first note %q, want a later one", all[0].Title)
+	}
+}
+
+func TestListExactlyOnePage(t *testing.T) {
+	s := emptyTable(t)
+	for range 3 {
+		if _, err := s.Create(context.Background(), notes.Draft{Title: ptr("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, next, err := s.List(context.Background(), 3, nil)
+	if err != nil || len(page) != 3 || next != nil {
+		t.Errorf("%d notes, next %v, err %v; want 3, nil, nil", len(page), next, err)
+	}
+}
