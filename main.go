@@ -9,8 +9,11 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/octabyte/octabyte/compute"
 	"github.com/octabyte/octabyte/config"
+	"github.com/octabyte/octabyte/database"
 	"github.com/octabyte/octabyte/internal/cli"
+	"github.com/octabyte/octabyte/logging"
 	"github.com/octabyte/octabyte/network"
 )
 
@@ -21,14 +24,11 @@ func main() {
 	pulumi.Run(run)
 }
 
-// run is the whole stack: network, then database and compute, then monitoring.
+// run is the whole stack: network, logging, database, compute, monitoring.
 func run(ctx *pulumi.Context) error {
 	cfg, err := config.Load(ctx)
 	if err != nil {
 		return err
-	}
-	for _, w := range cfg.Warnings {
-		ctx.Log.Warn(w, nil)
 	}
 	identity, err := aws.GetCallerIdentity(ctx, nil)
 	if err != nil {
@@ -40,9 +40,36 @@ func run(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
+	logs, err := logging.NewLogging(ctx, "logging", &cfg.Logging)
+	if err != nil {
+		return err
+	}
 
+	cfg.Database.VpcID, cfg.Database.SubnetIDs = net.VpcID, net.PrivateSubnetIDs
+	db, err := database.NewDatabase(ctx, "database", &cfg.Database)
+	if err != nil {
+		return err
+	}
+
+	app := &cfg.Compute
+	app.VpcID, app.PublicSubnetIDs, app.PrivateSubnetIDs = net.VpcID, net.PublicSubnetIDs, net.PrivateSubnetIDs
+	app.AppLogGroupName, app.AppLogGroupArn, app.AccessLogBucket = logs.AppLogGroupName, logs.AppLogGroupArn, logs.AccessLogBucket
+	app.Database.Address, app.Database.SecretArn, app.Database.SecurityGroupID = db.Address, db.SecretArn, db.SecurityGroupID
+	web, err := compute.NewCompute(ctx, "compute", app)
+	if err != nil {
+		return err
+	}
+
+	ctx.Export("albUrl", web.URL)
+	ctx.Export("albDnsName", web.AlbDNSName)
+	ctx.Export("ecrRepositoryUrl", web.RepositoryURL)
+	ctx.Export("clusterName", web.ClusterName)
+	ctx.Export("serviceName", web.ServiceName)
+	ctx.Export("appLogGroupName", logs.AppLogGroupName)
+	ctx.Export("dbAddress", db.Address)
+	ctx.Export("dbSecretArn", db.SecretArn)
 	ctx.Export("vpcId", net.VpcID)
-	ctx.Export("publicSubnetIds", net.PublicSubnetIDs)
 	ctx.Export("privateSubnetIds", net.PrivateSubnetIDs)
+	ctx.Export("publicSubnetIds", net.PublicSubnetIDs)
 	return nil
 }

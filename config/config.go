@@ -14,6 +14,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	pulumiconfig "github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
+	"github.com/octabyte/octabyte/compute"
+	"github.com/octabyte/octabyte/database"
+	"github.com/octabyte/octabyte/logging"
 	"github.com/octabyte/octabyte/network"
 )
 
@@ -33,7 +36,10 @@ type Config struct {
 	Region      string
 	DefaultTags map[string]string
 
-	Network network.NetworkArgs
+	Network  network.NetworkArgs
+	Logging  logging.LoggingArgs
+	Database database.DatabaseArgs
+	Compute  compute.ComputeArgs
 
 	// Warnings are valid but noteworthy settings, shown by the plan and
 	// logged by the program.
@@ -74,12 +80,34 @@ func read(r *reader, stack string) *Config {
 	c.Region, c.DefaultTags = readProvider(r)
 	c.Network = readNetwork(r)
 	c.Network.Region = c.Region
+	forceDestroy := r.boolean("forceDestroy", true, "Let `pulumi destroy` delete non-empty buckets and repositories (disposable stacks only)")
+	c.Logging = readLogging(r, c.Network.FlowLogRetentionDays, forceDestroy)
+	c.Logging.Region = c.Region
+	c.Database = readDatabase(r, stack, c.Network.FlowLogRetentionDays)
+	c.Compute = readCompute(r, c)
+	c.Compute.ForceDelete = forceDestroy
+	c.Warnings = warnings(c)
 	return c
+}
+
+// warnings are valid settings that deserve a second look.
+func warnings(c *Config) []string {
+	var w []string
+	if c.Compute.Image == "" {
+		w = append(w, compute.NoImageNotice)
+	}
+	if c.Database.DeletionProtection && !c.Database.FinalSnapshot {
+		w = append(w, "octabyte:dbFinalSnapshot is false: deleting the database (after lifting protection) keeps no final snapshot")
+	}
+	return w
 }
 
 // SetAccount records the deploying account, which trust policies name.
 func (c *Config) SetAccount(id string) {
 	c.Network.AccountID = id
+	c.Logging.AccountID = id
+	c.Database.AccountID = id
+	c.Compute.AccountID = id
 }
 
 // readProvider validates the aws: keys the stacks must set.

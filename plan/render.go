@@ -56,7 +56,7 @@ func Render(w io.Writer, p *Plan) {
 	}
 	walk("", "")
 
-	fmt.Fprintf(w, "\nOutputs (%s marks values AWS computes at deploy time; here they are mock placeholders):\n", Unknown)
+	fmt.Fprintf(w, "\nOutputs (names, ids and ARNs that AWS assigns are mock placeholders in account %s):\n", AccountID)
 	keys := make([]string, 0, len(p.Outputs))
 	for k := range p.Outputs {
 		keys = append(keys, k)
