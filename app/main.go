@@ -67,9 +67,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("database configuration: %w", err)
 	}
+	emitter := metrics.NewEmitter(stdout, cfg.Environment)
 	srv := api.New(notes.NewStore(pool),
 		api.Info{Service: service, Version: version, Commit: commit, Environment: cfg.Environment},
-		log, metrics.NewEmitter(stdout, cfg.Environment))
+		log, emitter)
 	httpSrv := api.NewHTTPServer(srv, log)
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
 	if err != nil {
@@ -82,7 +83,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	migrated := make(chan struct{})
 	go func() {
 		defer close(migrated)
-		if database.MigrateUntilDone(migrateCtx, pool, log) == nil {
+		if database.MigrateUntilDone(migrateCtx, pool, log, func(error) { emitter.DBError() }) == nil {
 			srv.SchemaReady()
 			log.Info("database schema up to date")
 		}

@@ -116,8 +116,12 @@ func TestMigrateUntilDoneWaitsForTheDatabase(t *testing.T) {
 	defer pool.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
-	if err := MigrateUntilDone(ctx, pool, quiet); !errors.Is(err, context.DeadlineExceeded) {
+	failures := 0
+	if err := MigrateUntilDone(ctx, pool, quiet, func(error) { failures++ }); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("got %v, want the context's error", err)
+	}
+	if failures < 2 {
+		t.Errorf("%d failed attempts reported in 1.5s, want at least 2 (retry after 1s)", failures)
 	}
 }
 
