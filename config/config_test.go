@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"testing"
@@ -67,6 +68,23 @@ func TestInvalidValuesNameKeyValueAndAllowed(t *testing.T) {
 		{"octabyte:natGateways", "perSubnet", []string{"octabyte:natGateways", "perSubnet", "single, onePerAz"}},
 		{"octabyte:logRetentionDays", "15", []string{"octabyte:logRetentionDays", `"15"`, "1, 3, 5, 7, 14, 30"}},
 		{"aws:region", "mars-1", []string{"aws:region", "mars-1"}},
+		{"octabyte:dbBackupRetentionDays", "40", []string{"octabyte:dbBackupRetentionDays", `"40"`, "between 0 and 35"}},
+		{"octabyte:dbInstanceClass", "t3.micro", []string{"octabyte:dbInstanceClass", "db.t3.micro"}},
+		{"octabyte:dbEngineVersion", "9.6", []string{"octabyte:dbEngineVersion", "14, 15, 16, 17"}},
+		{"octabyte:dbAllocatedStorageGb", "10", []string{"octabyte:dbAllocatedStorageGb", "between 20 and 65536"}},
+		{"octabyte:dbMaxAllocatedStorageGb", "19", []string{"octabyte:dbMaxAllocatedStorageGb"}},
+		{"octabyte:dbBackupWindow", "7pm", []string{"octabyte:dbBackupWindow", "hh:mm-hh:mm"}},
+		{"octabyte:dbMonitoringInterval", "20", []string{"octabyte:dbMonitoringInterval", "0, 1, 5, 10, 15, 30, 60"}},
+		{"octabyte:dbUsername", "postgres", []string{"octabyte:dbUsername", "reserved"}},
+		{"octabyte:memory", "4096", []string{"octabyte:memory", "512, 1024, 2048 MiB with cpu 256"}},
+		{"octabyte:cpu", "300", []string{"octabyte:cpu", "256, 512, 1024"}},
+		{"octabyte:cpuArchitecture", "arm", []string{"octabyte:cpuArchitecture", "ARM64, X86_64"}},
+		{"octabyte:fargateSpot", "true", []string{"octabyte:fargateSpot", "X86_64"}},
+		{"octabyte:appImage", "sha256:abc", []string{"octabyte:appImage", "64 hex"}},
+		{"octabyte:appImage", "my image", []string{"octabyte:appImage", "tag"}},
+		{"octabyte:certificateArn", "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000", []string{"octabyte:certificateArn", "ap-south-1"}},
+		{"octabyte:desiredCount", "0", []string{"octabyte:desiredCount", "between 1 and 100"}},
+		{"octabyte:dbSslMode", "disable", []string{"octabyte:dbSslMode", "require, verify-full"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {
@@ -79,6 +97,49 @@ func TestInvalidValuesNameKeyValueAndAllowed(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestValidFargateSizesAreAccepted(t *testing.T) {
+	for cpu, memories := range config.FargateMemory {
+		for _, mem := range []int{memories[0], memories[len(memories)-1]} {
+			cfg := stackConfig(t, "staging")
+			cfg["octabyte:cpu"], cfg["octabyte:memory"] = fmt.Sprint(cpu), fmt.Sprint(mem)
+			_, err := parse("staging", cfg)
+			assert.NoError(t, err, "cpu %d memory %d", cpu, mem)
+		}
+	}
+}
+
+func TestStagingIsCheapAndProdIsHighlyAvailable(t *testing.T) {
+	staging, err := parse("staging", stackConfig(t, "staging"))
+	require.NoError(t, err)
+	prod, err := parse("prod", stackConfig(t, "prod"))
+	require.NoError(t, err)
+
+	assert.Equal(t, 1, staging.Compute.DesiredCount)
+	assert.False(t, staging.Database.MultiAZ)
+	assert.False(t, staging.Database.DeletionProtection)
+	assert.False(t, staging.Database.FinalSnapshot)
+	assert.LessOrEqual(t, staging.Database.BackupRetentionDays, 1)
+	assert.True(t, staging.Logging.ForceDestroy)
+
+	assert.GreaterOrEqual(t, prod.Compute.DesiredCount, 2)
+	assert.True(t, prod.Database.MultiAZ)
+	assert.True(t, prod.Database.DeletionProtection)
+	assert.True(t, prod.Database.FinalSnapshot)
+	assert.GreaterOrEqual(t, prod.Database.BackupRetentionDays, 7)
+	assert.True(t, prod.Compute.ContainerInsights)
+	assert.True(t, prod.Compute.DeletionProtection)
+	assert.False(t, prod.Logging.ForceDestroy)
+	assert.False(t, prod.Compute.ForceDelete)
+}
+
+func TestAccessLogsExpireAfterTheyTransition(t *testing.T) {
+	cfg := stackConfig(t, "staging")
+	cfg["octabyte:accessLogTransitionDays"], cfg["octabyte:accessLogExpireDays"] = "100", "90"
+	_, err := parse("staging", cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `octabyte:accessLogExpireDays = "90": must be later than octabyte:accessLogTransitionDays (100)`)
 }
 
 func TestMissingDefaultTagsAreReported(t *testing.T) {

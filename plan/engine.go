@@ -5,6 +5,7 @@
 package plan
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -75,6 +76,7 @@ func RunProject(project string, program pulumi.RunFunc, stack string, config map
 		info.Config = config
 		info.DryRun = false // run ApplyT callbacks on the mock's computed values
 	})
+	p.Outputs = jsonLike(p.Outputs)
 	p.Resources = m.recorded()
 	for i, r := range p.Resources {
 		p.byURN[r.URN] = i
@@ -135,6 +137,20 @@ func configString(v any) (string, error) {
 	}
 	b, err := jsonMarshal(v)
 	return string(b), err
+}
+
+// jsonLike turns Go-typed output values ([]string, int) into the same
+// JSON-like shapes resource inputs have, so the two compare directly.
+func jsonLike(m map[string]any) map[string]any {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return m
+	}
+	var out map[string]any
+	if json.Unmarshal(b, &out) != nil {
+		return m
+	}
+	return out
 }
 
 // ByType returns the resources of one type token, in registration order.

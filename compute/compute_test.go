@@ -1,0 +1,423 @@
+package compute_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/octabyte/octabyte/compute"
+	"github.com/octabyte/octabyte/plan"
+)
+
+const (
+	secretArn = "arn:aws:secretsmanager:ap-south-1:123456789012:secret:rds!db-1234-AbCdEf"
+	logArn    = "arn:aws:logs:ap-south-1:123456789012:log-group:/octabyte/test/app"
+	dbSG      = "sg-0db0db0db0db0db00"
+	digest    = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+)
+
+func args() compute.ComputeArgs {
+	return compute.ComputeArgs{
+		Region: "ap-south-1", AccountID: plan.AccountID,
+		VpcID:            pulumi.String("vpc-123"),
+		PublicSubnetIDs:  pulumi.ToStringArray([]string{"subnet-pub-a", "subnet-pub-b"}),
+		PrivateSubnetIDs: pulumi.ToStringArray([]string{"subnet-priv-a", "subnet-priv-b"}),
+		Image:            digest,
+		DesiredCount:     2,
+		AppLogGroupName:  pulumi.String("/octabyte/test/app"),
+		AppLogGroupArn:   pulumi.String(logArn),
+		AccessLogBucket:  pulumi.String("octabyte-test-alb-logs"),
+		Database: compute.DatabaseEndpoint{
+			Address: pulumi.String("db.example.internal"), Port: 5432, Name: "octabyte",
+			SecretArn: pulumi.String(secretArn), SecurityGroupID: pulumi.String(dbSG),
+		},
+	}
+}
+
+func build(t *testing.T, a compute.ComputeArgs) *plan.Plan {
+	t.Helper()
+	p, err := plan.Run(func(ctx *pulumi.Context) error {
+		_, err := compute.NewCompute(ctx, "compute", &a)
+		return err
+	}, "test", map[string]string{"aws:region": "ap-south-1"})
+	require.NoError(t, err)
+	return p
+}
+
+func one(t *testing.T, p *plan.Plan, typ string) plan.Resource {
+	t.Helper()
+	rs := p.ByType(typ)
+	require.Len(t, rs, 1, typ)
+	return rs[0]
+}
+
+func container(t *testing.T, p *plan.Plan) compute.ContainerDefinition {
+	t.Helper()
+	var defs []compute.ContainerDefinition
+	td := one(t, p, "aws:ecs/taskDefinition:TaskDefinition")
+	require.NoError(t, json.Unmarshal([]byte(td.Input("containerDefinitions").(string)), &defs))
+	require.Len(t, defs, 1)
+	return defs[0]
+}
+
+type policy struct {
+	Statement []struct {
+		Sid       string
+		Effect    string
+		Principal map[string]string
+		Action    any
+		Resource  any
+		Condition map[string]map[string]string
+	}
+}
+
+func parsePolicy(t *testing.T, s any) policy {
+	t.Helper()
+	var p policy
+	require.NoError(t, json.Unmarshal([]byte(s.(string)), &p))
+	return p
+}
+
+func strs(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		out := make([]string, len(x))
+		for i, e := range x {
+			out[i] = e.(string)
+		}
+		return out
+	}
+	return nil
+}
+
+func TestRepositoryIsScannedImmutableEncryptedWithLifecycle(t *testing.T) {
+	p := build(t, args())
+	repo := one(t, p, "aws:ecr/repository:Repository")
+	assert.Equal(t, "IMMUTABLE", repo.Input("imageTagMutability"))
+	assert.Equal(t, true, repo.Input("imageScanningConfiguration.scanOnPush"))
+	assert.Equal(t, "AES256", repo.Input("encryptionConfigurations").([]any)[0].(map[string]any)["encryptionType"])
+
+	lc := one(t, p, "aws:ecr/lifecyclePolicy:LifecyclePolicy")
+	var doc struct{ Rules []compute.LifecycleRule }
+	require.NoError(t, json.Unmarshal([]byte(lc.Input("policy").(string)), &doc))
+	require.Len(t, doc.Rules, 2)
+	assert.Equal(t, "untagged", doc.Rules[0].Selection.TagStatus)
+	assert.Equal(t, 1, doc.Rules[0].Selection.CountNumber)
+	assert.Equal(t, "any", doc.Rules[1].Selection.TagStatus, "tagStatus any must be the last rule")
+	assert.Equal(t, 20, doc.Rules[1].Selection.CountNumber)
+}
+
+func TestTaskDefinitionIsFargateAwsvpcWithConfiguredSize(t *testing.T) {
+	a := args()
+	a.CPU, a.Memory, a.Architecture = 512, 1024, compute.X8664
+	td := one(t, build(t, a), "aws:ecs/taskDefinition:TaskDefinition")
+	assert.Equal(t, "awsvpc", td.Input("networkMode"))
+	assert.Equal(t, []any{"FARGATE"}, td.Input("requiresCompatibilities"))
+	assert.Equal(t, "512", td.Input("cpu"))
+	assert.Equal(t, "1024", td.Input("memory"))
+	assert.Equal(t, "X86_64", td.Input("runtimePlatform.cpuArchitecture"))
+}
+
+func TestContainerListensOn5000WithImageByDigest(t *testing.T) {
+	p := build(t, args())
+	c := container(t, p)
+	repo := one(t, p, "aws:ecr/repository:Repository")
+	assert.Equal(t, "app", c.Name)
+	assert.True(t, c.Essential)
+	assert.Equal(t, repo.Outputs["repositoryUrl"].(string)+"@"+digest, c.Image)
+	require.Len(t, c.PortMappings, 1)
+	assert.Equal(t, 5000, c.PortMappings[0].ContainerPort)
+}
+
+func TestImageTagIsUsedWhenNoDigest(t *testing.T) {
+	a := args()
+	a.Image = "v1.2.3"
+	c := container(t, build(t, a))
+	assert.True(t, strings.HasSuffix(c.Image, "/app:v1.2.3"), c.Image)
+}
+
+func TestNoImageMeansZeroTasks(t *testing.T) {
+	a := args()
+	a.Image = ""
+	svc := one(t, build(t, a), "aws:ecs/service:Service")
+	assert.Equal(t, 0.0, svc.Input("desiredCount"), "an empty repository cannot start tasks on the first deploy")
+}
+
+func TestContainerHardening(t *testing.T) {
+	c := container(t, build(t, args()))
+	assert.True(t, c.ReadonlyRootFilesystem)
+	assert.Equal(t, "65532:65532", c.User)
+	assert.Equal(t, []string{"CMD", "/app", "healthcheck"}, c.HealthCheck.Command, "no shell or curl in the image")
+	assert.Greater(t, c.StopTimeout, compute.DrainSeconds, "ECS must wait longer than the app drains")
+	assert.Greater(t, compute.DeregistrationDelaySeconds, compute.DrainSeconds)
+	env := map[string]string{}
+	for _, kv := range c.Environment {
+		env[kv.Name] = kv.Value
+	}
+	assert.Equal(t, "20s", env["DRAIN_TIMEOUT"])
+}
+
+func TestDatabaseCredentialsOnlyThroughSecrets(t *testing.T) {
+	c := container(t, build(t, args()))
+	env := map[string]string{}
+	for _, kv := range c.Environment {
+		env[kv.Name] = kv.Value
+		for _, word := range []string{"PASSWORD", "SECRET", "TOKEN", "USER"} {
+			assert.NotContains(t, kv.Name, word, "credentials never go in plain environment variables")
+		}
+	}
+	assert.Equal(t, map[string]string{
+		"APP_ENV": "test", "PORT": "5000", "DB_HOST": "db.example.internal", "DB_PORT": "5432",
+		"DB_NAME": "octabyte", "DB_SSLMODE": "require", "DRAIN_TIMEOUT": "20s",
+	}, env)
+	assert.ElementsMatch(t, []compute.Secret{
+		{Name: "DB_USER", ValueFrom: secretArn + ":username::"},
+		{Name: "DB_PASSWORD", ValueFrom: secretArn + ":password::"},
+	}, c.Secrets)
+}
+
+func TestLogsGoToTheAppLogGroup(t *testing.T) {
+	c := container(t, build(t, args()))
+	assert.Equal(t, "awslogs", c.LogConfiguration.LogDriver)
+	assert.Equal(t, "/octabyte/test/app", c.LogConfiguration.Options["awslogs-group"])
+	assert.Equal(t, "ap-south-1", c.LogConfiguration.Options["awslogs-region"])
+}
+
+func TestExecutionRoleIsScopedToExactArns(t *testing.T) {
+	p := build(t, args())
+	repo := one(t, p, "aws:ecr/repository:Repository")
+	role, ok := p.Find("aws:iam/rolePolicy:RolePolicy", "execution")
+	require.True(t, ok)
+	doc := parsePolicy(t, role.Input("policy"))
+	grants := map[string][]string{}
+	for _, s := range doc.Statement {
+		assert.Equal(t, "Allow", s.Effect)
+		for _, action := range strs(s.Action) {
+			grants[action] = strs(s.Resource)
+		}
+	}
+	assert.Equal(t, map[string][]string{
+		"ecr:GetAuthorizationToken":       {"*"},
+		"ecr:BatchCheckLayerAvailability": {repo.Outputs["arn"].(string)},
+		"ecr:GetDownloadUrlForLayer":      {repo.Outputs["arn"].(string)},
+		"ecr:BatchGetImage":               {repo.Outputs["arn"].(string)},
+		"logs:CreateLogStream":            {logArn + ":log-stream:*"},
+		"logs:PutLogEvents":               {logArn + ":log-stream:*"},
+		"secretsmanager:GetSecretValue":   {secretArn},
+	}, grants, "exactly what ECS needs, on exactly these resources")
+}
+
+func TestTaskRoleHasNoPermissionsUnlessExecIsOn(t *testing.T) {
+	p := build(t, args())
+	_, ok := p.Find("aws:iam/rolePolicy:RolePolicy", "task-exec")
+	assert.False(t, ok)
+	for _, rp := range p.ByType("aws:iam/rolePolicy:RolePolicy") {
+		assert.Equal(t, "execution", rp.Name, "only the execution role has a policy")
+	}
+	assert.Empty(t, p.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment"))
+
+	a := args()
+	a.EnableExecuteCommand = true
+	p = build(t, a)
+	exec, ok := p.Find("aws:iam/rolePolicy:RolePolicy", "task-exec")
+	require.True(t, ok)
+	assert.ElementsMatch(t, compute.ExecuteCommandActions, strs(parsePolicy(t, exec.Input("policy")).Statement[0].Action))
+	assert.Equal(t, true, one(t, p, "aws:ecs/service:Service").Input("enableExecuteCommand"))
+}
+
+func TestRolesTrustOnlyEcsTasksOfThisAccount(t *testing.T) {
+	p := build(t, args())
+	for _, name := range []string{"execution", "task"} {
+		role, ok := p.Find("aws:iam/role:Role", name)
+		require.True(t, ok)
+		doc := parsePolicy(t, role.Input("assumeRolePolicy"))
+		require.Len(t, doc.Statement, 1)
+		s := doc.Statement[0]
+		assert.Equal(t, map[string]string{"Service": "ecs-tasks.amazonaws.com"}, s.Principal)
+		assert.Equal(t, plan.AccountID, s.Condition["StringEquals"]["aws:SourceAccount"])
+		assert.Equal(t, "sts:AssumeRole", s.Action)
+	}
+}
+
+func TestServiceRunsPrivatelyWithCircuitBreaker(t *testing.T) {
+	p := build(t, args())
+	svc := one(t, p, "aws:ecs/service:Service")
+	assert.Equal(t, false, svc.Input("networkConfiguration.assignPublicIp"))
+	assert.Equal(t, []any{"subnet-priv-a", "subnet-priv-b"}, svc.Input("networkConfiguration.subnets"))
+	assert.Equal(t, map[string]any{"enable": true, "rollback": true}, svc.Input("deploymentCircuitBreaker"))
+	assert.Equal(t, 100.0, svc.Input("deploymentMinimumHealthyPercent"))
+	assert.Equal(t, 200.0, svc.Input("deploymentMaximumPercent"))
+	assert.Equal(t, true, svc.Input("waitForSteadyState"))
+	assert.Equal(t, 60.0, svc.Input("healthCheckGracePeriodSeconds"))
+	assert.Equal(t, 2.0, svc.Input("desiredCount"))
+	assert.Equal(t, "FARGATE", svc.Input("launchType"))
+	lbs := svc.Input("loadBalancers").([]any)
+	require.Len(t, lbs, 1)
+	assert.Equal(t, "app", lbs[0].(map[string]any)["containerName"])
+	assert.Equal(t, 5000.0, lbs[0].(map[string]any)["containerPort"])
+}
+
+func TestServiceIsCreatedAfterTheListener(t *testing.T) {
+	p := build(t, args())
+	svc := one(t, p, "aws:ecs/service:Service")
+	listener, ok := p.Find("aws:lb/listener:Listener", "http")
+	require.True(t, ok)
+	assert.True(t, p.DependsOn(svc, listener.URN))
+}
+
+func TestLoadBalancerIsPublicAndHardened(t *testing.T) {
+	a := args()
+	a.DeletionProtection = true
+	alb := one(t, build(t, a), "aws:lb/loadBalancer:LoadBalancer")
+	assert.Equal(t, false, alb.Input("internal"))
+	assert.Equal(t, []any{"subnet-pub-a", "subnet-pub-b"}, alb.Input("subnets"))
+	assert.Equal(t, true, alb.Input("dropInvalidHeaderFields"))
+	assert.Equal(t, true, alb.Input("enableDeletionProtection"))
+	assert.Equal(t, true, alb.Input("accessLogs.enabled"))
+	assert.Equal(t, "octabyte-test-alb-logs", alb.Input("accessLogs.bucket"))
+}
+
+func TestTargetGroupOn5000WithTightHealthCheck(t *testing.T) {
+	tg := one(t, build(t, args()), "aws:lb/targetGroup:TargetGroup")
+	assert.Equal(t, 5000.0, tg.Input("port"))
+	assert.Equal(t, "ip", tg.Input("targetType"))
+	assert.Equal(t, "/healthz", tg.Input("healthCheck.path"))
+	assert.Equal(t, "200", tg.Input("healthCheck.matcher"))
+	assert.Equal(t, 10.0, tg.Input("healthCheck.interval"))
+	assert.Equal(t, 2.0, tg.Input("healthCheck.healthyThreshold"))
+	assert.Equal(t, 3.0, tg.Input("healthCheck.unhealthyThreshold"))
+	assert.Equal(t, float64(compute.DeregistrationDelaySeconds), tg.Input("deregistrationDelay"))
+	assert.Less(t, compute.DeregistrationDelaySeconds, 300, "the AWS default of 300 s slows every deploy")
+}
+
+func TestHTTPListenerForwardsWithoutCertificate(t *testing.T) {
+	p := build(t, args())
+	listeners := p.ByType("aws:lb/listener:Listener")
+	require.Len(t, listeners, 1)
+	assert.Equal(t, 80.0, listeners[0].Input("port"))
+	tg := one(t, p, "aws:lb/targetGroup:TargetGroup")
+	action := listeners[0].Input("defaultActions").([]any)[0].(map[string]any)
+	assert.Equal(t, "forward", action["type"])
+	assert.Equal(t, tg.Outputs["arn"], action["targetGroupArn"])
+}
+
+func TestHTTPSWhenACertificateIsConfigured(t *testing.T) {
+	a := args()
+	a.CertificateArn = "arn:aws:acm:ap-south-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+	p := build(t, a)
+	https, ok := p.Find("aws:lb/listener:Listener", "https")
+	require.True(t, ok)
+	assert.Equal(t, 443.0, https.Input("port"))
+	assert.Equal(t, compute.TLSPolicy, https.Input("sslPolicy"))
+	http, _ := p.Find("aws:lb/listener:Listener", "http")
+	action := http.Input("defaultActions").([]any)[0].(map[string]any)
+	assert.Equal(t, "redirect", action["type"])
+	assert.Equal(t, "HTTPS", action["redirect"].(map[string]any)["protocol"])
+	var open []float64
+	for _, r := range p.ByType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+		if r.Input("cidrIpv4") == "0.0.0.0/0" {
+			open = append(open, r.Input("fromPort").(float64))
+		}
+	}
+	assert.ElementsMatch(t, []float64{80, 443}, open)
+}
+
+// rule is a security-group rule reduced to what matters.
+type rule struct {
+	Dir, SG, Peer string
+	Port          float64
+}
+
+func TestSecurityGroupRulesAreExactlyAsDesigned(t *testing.T) {
+	p := build(t, args())
+	alb, _ := p.Find("aws:ec2/securityGroup:SecurityGroup", "alb")
+	task, _ := p.Find("aws:ec2/securityGroup:SecurityGroup", "task")
+	albID, taskID := alb.Outputs["id"].(string), task.Outputs["id"].(string)
+	var got []rule
+	for _, typ := range []string{"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"} {
+		for _, r := range p.ByType(typ) {
+			assert.Equal(t, "tcp", r.Input("ipProtocol"), r.Name)
+			assert.Equal(t, r.Input("fromPort"), r.Input("toPort"), "%s opens a single port", r.Name)
+			peer, _ := r.Input("referencedSecurityGroupId").(string)
+			if peer == "" {
+				peer = r.Input("cidrIpv4").(string)
+			}
+			dir := "in"
+			if strings.Contains(typ, "Egress") {
+				dir = "out"
+			}
+			got = append(got, rule{dir, r.Input("securityGroupId").(string), peer, r.Input("fromPort").(float64)})
+		}
+	}
+	assert.ElementsMatch(t, []rule{
+		{"in", albID, "0.0.0.0/0", 80},
+		{"out", albID, taskID, 5000},
+		{"in", taskID, albID, 5000},
+		{"out", taskID, dbSG, 5432},
+		{"out", taskID, "0.0.0.0/0", 443},
+		{"in", dbSG, taskID, 5432},
+	}, got)
+	for _, sg := range p.ByType("aws:ec2/securityGroup:SecurityGroup") {
+		assert.Nil(t, sg.Input("ingress"), "no inline rules on %s", sg.Name)
+		assert.Nil(t, sg.Input("egress"), "no inline rules on %s", sg.Name)
+	}
+}
+
+func TestFargateSpotUsesTheCapacityProvider(t *testing.T) {
+	a := args()
+	a.FargateSpot, a.Architecture = true, compute.X8664
+	p := build(t, a)
+	svc := one(t, p, "aws:ecs/service:Service")
+	assert.Nil(t, svc.Input("launchType"), "launch type and capacity providers are exclusive")
+	strategy := svc.Input("capacityProviderStrategies").([]any)
+	assert.Equal(t, "FARGATE_SPOT", strategy[0].(map[string]any)["capacityProvider"])
+	one(t, p, "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
+}
+
+func TestContainerInsightsFollowsConfig(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		a := args()
+		a.ContainerInsights = on
+		cluster := one(t, build(t, a), "aws:ecs/cluster:Cluster")
+		want := map[bool]string{true: "enabled", false: "disabled"}[on]
+		assert.Equal(t, []any{map[string]any{"name": "containerInsights", "value": want}}, cluster.Input("settings"))
+	}
+}
+
+func TestAutoscalingOffByDefaultAndTargetTrackingWhenOn(t *testing.T) {
+	p := build(t, args())
+	assert.Empty(t, p.ByType("aws:appautoscaling/target:Target"))
+
+	a := args()
+	a.Autoscaling = compute.AutoscalingArgs{Enabled: true, Min: 2, Max: 6, CPUTargetPercent: 55, RequestsPerTarget: 800}
+	p = build(t, a)
+	target := one(t, p, "aws:appautoscaling/target:Target")
+	assert.Equal(t, 2.0, target.Input("minCapacity"))
+	assert.Equal(t, 6.0, target.Input("maxCapacity"))
+	assert.Equal(t, "ecs:service:DesiredCount", target.Input("scalableDimension"))
+	policies := map[string]plan.Resource{}
+	for _, pol := range p.ByType("aws:appautoscaling/policy:Policy") {
+		policies[pol.Name] = pol
+	}
+	require.Len(t, policies, 2)
+	assert.Equal(t, "ECSServiceAverageCPUUtilization", policies["cpu"].Input("targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.predefinedMetricType"))
+	assert.Equal(t, 55.0, policies["cpu"].Input("targetTrackingScalingPolicyConfiguration.targetValue"))
+	alb := one(t, p, "aws:lb/loadBalancer:LoadBalancer")
+	tg := one(t, p, "aws:lb/targetGroup:TargetGroup")
+	assert.Equal(t, alb.Outputs["arnSuffix"].(string)+"/"+tg.Outputs["arnSuffix"].(string),
+		policies["requests"].Input("targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.resourceLabel"))
+}
+
+func TestLoadBalancerAndTargetGroupNamesFit32Characters(t *testing.T) {
+	p := build(t, args())
+	for _, typ := range []string{"aws:lb/loadBalancer:LoadBalancer", "aws:lb/targetGroup:TargetGroup"} {
+		name := one(t, p, typ).Outputs["name"].(string)
+		assert.LessOrEqual(t, len(name), 32, "%s name %q", typ, name)
+	}
+}

@@ -1,0 +1,136 @@
+package database_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/octabyte/octabyte/database"
+	"github.com/octabyte/octabyte/plan"
+)
+
+var private = []string{"subnet-priv-a", "subnet-priv-b"}
+
+func build(t *testing.T, a database.DatabaseArgs) (*plan.Plan, *database.Database) {
+	t.Helper()
+	a.VpcID = pulumi.String("vpc-123")
+	a.SubnetIDs = pulumi.ToStringArray(private)
+	a.AccountID = plan.AccountID
+	var d *database.Database
+	p, err := plan.Run(func(ctx *pulumi.Context) error {
+		var err error
+		d, err = database.NewDatabase(ctx, "database", &a)
+		return err
+	}, "test", map[string]string{"aws:region": "ap-south-1"})
+	require.NoError(t, err)
+	return p, d
+}
+
+func instance(t *testing.T, p *plan.Plan) plan.Resource {
+	t.Helper()
+	rs := p.ByType("aws:rds/instance:Instance")
+	require.Len(t, rs, 1)
+	return rs[0]
+}
+
+func TestPrivateEncryptedPostgresOnT3Micro(t *testing.T) {
+	p, _ := build(t, database.DatabaseArgs{})
+	db := instance(t, p)
+	assert.Equal(t, "postgres", db.Input("engine"))
+	assert.Equal(t, "17", db.Input("engineVersion"))
+	assert.Equal(t, true, db.Input("autoMinorVersionUpgrade"))
+	assert.Equal(t, "db.t3.micro", db.Input("instanceClass"))
+	assert.Equal(t, "gp3", db.Input("storageType"))
+	assert.Equal(t, 20.0, db.Input("allocatedStorage"))
+	assert.Equal(t, 100.0, db.Input("maxAllocatedStorage"))
+	assert.Equal(t, true, db.Input("storageEncrypted"))
+	assert.Equal(t, false, db.Input("publiclyAccessible"))
+	assert.Equal(t, 5432.0, db.Input("port"))
+}
+
+func TestSubnetGroupIsThePrivateSubnets(t *testing.T) {
+	p, _ := build(t, database.DatabaseArgs{})
+	groups := p.ByType("aws:rds/subnetGroup:SubnetGroup")
+	require.Len(t, groups, 1)
+	assert.Equal(t, []any{"subnet-priv-a", "subnet-priv-b"}, groups[0].Input("subnetIds"))
+	assert.Equal(t, groups[0].Outputs["name"], instance(t, p).Input("dbSubnetGroupName"))
+}
+
+func TestPasswordIsManagedByRDS(t *testing.T) {
+	p, d := build(t, database.DatabaseArgs{})
+	db := instance(t, p)
+	assert.Equal(t, true, db.Input("manageMasterUserPassword"))
+	assert.Nil(t, db.Input("password"), "no password input: it would land in state")
+	secret := make(chan string, 1)
+	d.SecretArn.ApplyT(func(s string) string { secret <- s; return s })
+	assert.Equal(t, db.Outputs["masterUserSecrets"].([]any)[0].(map[string]any)["secretArn"], <-secret)
+}
+
+func TestSecurityGroupHasNoInlineRules(t *testing.T) {
+	p, _ := build(t, database.DatabaseArgs{})
+	sgs := p.ByType("aws:ec2/securityGroup:SecurityGroup")
+	require.Len(t, sgs, 1)
+	assert.Nil(t, sgs[0].Input("ingress"))
+	assert.Nil(t, sgs[0].Input("egress"))
+	assert.Equal(t, []any{sgs[0].Outputs["id"]}, instance(t, p).Input("vpcSecurityGroupIds"))
+}
+
+func TestParameterGroupForcesTLSAndLogsSlowQueries(t *testing.T) {
+	p, _ := build(t, database.DatabaseArgs{EngineVersion: "16", SlowQueryMs: 250})
+	groups := p.ByType("aws:rds/parameterGroup:ParameterGroup")
+	require.Len(t, groups, 1)
+	assert.Equal(t, "postgres16", groups[0].Input("family"))
+	params := map[string]string{}
+	for _, prm := range groups[0].Input("parameters").([]any) {
+		m := prm.(map[string]any)
+		params[m["name"].(string)] = m["value"].(string)
+	}
+	assert.Equal(t, map[string]string{"rds.force_ssl": "1", "log_min_duration_statement": "250"}, params)
+	assert.Equal(t, groups[0].Outputs["name"], instance(t, p).Input("parameterGroupName"))
+}
+
+func TestLogGroupsExistBeforeTheInstance(t *testing.T) {
+	p, _ := build(t, database.DatabaseArgs{LogRetentionDays: 30})
+	db := instance(t, p)
+	assert.Equal(t, []any{"postgresql", "upgrade"}, db.Input("enabledCloudwatchLogsExports"))
+	for _, log := range database.LogExports {
+		g, ok := p.Find("aws:cloudwatch/logGroup:LogGroup", "db-"+log)
+		require.True(t, ok)
+		assert.Equal(t, "/aws/rds/instance/octabyte-test/"+log, g.Input("name"), "the name RDS writes to")
+		assert.Equal(t, 30.0, g.Input("retentionInDays"))
+		assert.True(t, p.DependsOn(db, g.URN), "the instance must wait for %s", g.Name)
+	}
+}
+
+func TestDisposableDefaults(t *testing.T) {
+	p, _ := build(t, database.DatabaseArgs{BackupRetentionDays: 1})
+	db := instance(t, p)
+	assert.Equal(t, false, db.Input("multiAz"))
+	assert.Equal(t, false, db.Input("deletionProtection"))
+	assert.Equal(t, true, db.Input("skipFinalSnapshot"))
+	assert.Nil(t, db.Input("finalSnapshotIdentifier"))
+	assert.Equal(t, 0.0, db.Input("monitoringInterval"))
+	assert.Empty(t, p.ByType("aws:iam/role:Role"), "no monitoring role without enhanced monitoring")
+}
+
+func TestProtectedHighlyAvailableDatabase(t *testing.T) {
+	p, _ := build(t, database.DatabaseArgs{MultiAZ: true, BackupRetentionDays: 14, DeletionProtection: true, FinalSnapshot: true, MonitoringInterval: 60})
+	db := instance(t, p)
+	assert.Equal(t, true, db.Input("multiAz"))
+	assert.Equal(t, 14.0, db.Input("backupRetentionPeriod"))
+	assert.Equal(t, true, db.Input("deletionProtection"))
+	assert.Equal(t, false, db.Input("skipFinalSnapshot"))
+	assert.Equal(t, "octabyte-test-final", db.Input("finalSnapshotIdentifier"))
+	assert.Equal(t, true, db.Input("copyTagsToSnapshot"))
+	assert.Equal(t, "19:00-20:00", db.Input("backupWindow"))
+	assert.Equal(t, "sun:20:30-sun:21:30", db.Input("maintenanceWindow"))
+	role, ok := p.Find("aws:iam/role:Role", "db-monitoring")
+	require.True(t, ok)
+	assert.Equal(t, role.Outputs["arn"], db.Input("monitoringRoleArn"))
+	var trust struct{ Statement []struct{ Principal map[string]string } }
+	require.NoError(t, json.Unmarshal([]byte(role.Input("assumeRolePolicy").(string)), &trust))
+	assert.Equal(t, "monitoring.rds.amazonaws.com", trust.Statement[0].Principal["Service"])
+}

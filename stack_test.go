@@ -1,0 +1,148 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/octabyte/octabyte/plan"
+)
+
+func only(t *testing.T, p *plan.Plan, typ string) plan.Resource {
+	t.Helper()
+	rs := p.ByType(typ)
+	require.Len(t, rs, 1, typ)
+	return rs[0]
+}
+
+func TestNoPasswordInputAnywhere(t *testing.T) {
+	for _, stack := range stacks {
+		p := runStack(t, stack)
+		for _, r := range p.Resources {
+			assert.Nil(t, r.Input("password"), "%s %s", r.Type, r.Name)
+			assert.Nil(t, r.Input("masterPassword"), "%s %s", r.Type, r.Name)
+			raw, err := json.Marshal(r.Inputs)
+			require.NoError(t, err)
+			assert.NotContains(t, strings.ToLower(string(raw)), `"db_password","value"`, "%s %s", r.Type, r.Name)
+		}
+	}
+}
+
+func TestDatabaseOnlyReachableFromTasks(t *testing.T) {
+	for _, stack := range stacks {
+		t.Run(stack, func(t *testing.T) {
+			p := runStack(t, stack)
+			dbSG, ok := p.Find("aws:ec2/securityGroup:SecurityGroup", "db")
+			require.True(t, ok)
+			taskSG, ok := p.Find("aws:ec2/securityGroup:SecurityGroup", "task")
+			require.True(t, ok)
+			var ingress []plan.Resource
+			for _, r := range p.ByType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+				if r.Input("securityGroupId") == dbSG.Outputs["id"] {
+					ingress = append(ingress, r)
+				}
+			}
+			require.Len(t, ingress, 1, "exactly one way into the database")
+			assert.Equal(t, taskSG.Outputs["id"], ingress[0].Input("referencedSecurityGroupId"))
+			assert.Equal(t, 5432.0, ingress[0].Input("fromPort"))
+			assert.Equal(t, 5432.0, ingress[0].Input("toPort"))
+			db := only(t, p, "aws:rds/instance:Instance")
+			assert.Equal(t, []any{dbSG.Outputs["id"]}, db.Input("vpcSecurityGroupIds"))
+		})
+	}
+}
+
+func TestDatabaseAndTasksLiveInThePrivateSubnets(t *testing.T) {
+	for _, stack := range stacks {
+		p := runStack(t, stack)
+		private := p.Outputs["privateSubnetIds"]
+		public := p.Outputs["publicSubnetIds"]
+		assert.Equal(t, private, only(t, p, "aws:rds/subnetGroup:SubnetGroup").Input("subnetIds"))
+		assert.Equal(t, private, only(t, p, "aws:ecs/service:Service").Input("networkConfiguration.subnets"))
+		assert.Equal(t, public, only(t, p, "aws:lb/loadBalancer:LoadBalancer").Input("subnets"))
+	}
+}
+
+func TestTasksReadTheDatabaseSecretOfThisStack(t *testing.T) {
+	for _, stack := range stacks {
+		p := runStack(t, stack)
+		secret := p.Outputs["dbSecretArn"].(string)
+		td := only(t, p, "aws:ecs/taskDefinition:TaskDefinition")
+		var defs []struct {
+			Secrets     []struct{ Name, ValueFrom string }
+			Environment []struct{ Name, Value string }
+		}
+		require.NoError(t, json.Unmarshal([]byte(td.Input("containerDefinitions").(string)), &defs))
+		require.Len(t, defs, 1)
+		for _, s := range defs[0].Secrets {
+			assert.True(t, strings.HasPrefix(s.ValueFrom, secret+":"), s.ValueFrom)
+		}
+		env := map[string]string{}
+		for _, e := range defs[0].Environment {
+			env[e.Name] = e.Value
+		}
+		assert.Equal(t, p.Outputs["dbAddress"], env["DB_HOST"])
+		assert.Equal(t, stack, env["APP_ENV"])
+	}
+}
+
+func TestProdDiffersFromStagingWhereItMatters(t *testing.T) {
+	staging, prod := runStack(t, "staging"), runStack(t, "prod")
+	sdb, pdb := only(t, staging, "aws:rds/instance:Instance"), only(t, prod, "aws:rds/instance:Instance")
+	assert.Equal(t, false, sdb.Input("multiAz"))
+	assert.Equal(t, true, pdb.Input("multiAz"))
+	assert.Equal(t, false, sdb.Input("deletionProtection"))
+	assert.Equal(t, true, pdb.Input("deletionProtection"))
+	assert.Equal(t, true, sdb.Input("skipFinalSnapshot"))
+	assert.Equal(t, false, pdb.Input("skipFinalSnapshot"))
+	assert.GreaterOrEqual(t, pdb.Input("backupRetentionPeriod").(float64), 7.0)
+	assert.Equal(t, true, only(t, prod, "aws:lb/loadBalancer:LoadBalancer").Input("enableDeletionProtection"))
+	assert.Equal(t, false, only(t, staging, "aws:lb/loadBalancer:LoadBalancer").Input("enableDeletionProtection"))
+	assert.Equal(t, "OnePerAz", only(t, prod, "awsx:ec2:Vpc").Input("natGateways.strategy"))
+	assert.Equal(t, "Single", only(t, staging, "awsx:ec2:Vpc").Input("natGateways.strategy"))
+}
+
+func TestNamesWithinAWSLimits(t *testing.T) {
+	limits := map[string]int{
+		"aws:lb/loadBalancer:LoadBalancer":    32,
+		"aws:lb/targetGroup:TargetGroup":      32,
+		"aws:iam/role:Role":                   64,
+		"aws:ecs/cluster:Cluster":             255,
+		"aws:ecs/service:Service":             255,
+		"aws:ecr/repository:Repository":       256,
+		"aws:cloudwatch/logGroup:LogGroup":    512,
+		"aws:rds/instance:Instance":           63,
+		"aws:ec2/securityGroup:SecurityGroup": 255,
+		"aws:s3/bucketV2:BucketV2":            63,
+	}
+	for _, stack := range stacks {
+		p := runStack(t, stack)
+		for typ, limit := range limits {
+			for _, r := range p.ByType(typ) {
+				name, _ := r.Outputs["name"].(string)
+				if b, ok := r.Outputs["bucket"].(string); ok {
+					name = b
+				}
+				assert.NotEmpty(t, name, "%s %s", typ, r.Name)
+				assert.LessOrEqual(t, len(name), limit, "%s %s: %q", typ, r.Name, name)
+			}
+		}
+	}
+}
+
+func TestEngineerFacingOutputs(t *testing.T) {
+	for _, stack := range stacks {
+		p := runStack(t, stack)
+		alb := only(t, p, "aws:lb/loadBalancer:LoadBalancer")
+		repo := only(t, p, "aws:ecr/repository:Repository")
+		assert.Equal(t, alb.Outputs["dnsName"], p.Outputs["albDnsName"])
+		assert.Equal(t, "http://"+alb.Outputs["dnsName"].(string), p.Outputs["albUrl"])
+		assert.Equal(t, repo.Outputs["repositoryUrl"], p.Outputs["ecrRepositoryUrl"])
+		for _, k := range []string{"clusterName", "serviceName", "appLogGroupName"} {
+			assert.NotEmpty(t, p.Outputs[k], k)
+		}
+	}
+}
