@@ -130,7 +130,9 @@ func TestProtectedHighlyAvailableDatabase(t *testing.T) {
 	role, ok := p.Find("aws:iam/role:Role", "db-monitoring")
 	require.True(t, ok)
 	assert.Equal(t, role.Outputs["arn"], db.Input("monitoringRoleArn"))
-	var trust struct{ Statement []struct{ Principal map[string]string } }
+	var trust struct {
+		Statement []struct{ Principal map[string]string }
+	}
 	require.NoError(t, json.Unmarshal([]byte(role.Input("assumeRolePolicy").(string)), &trust))
 	assert.Equal(t, "monitoring.rds.amazonaws.com", trust.Statement[0].Principal["Service"])
 }
