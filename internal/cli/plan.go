@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/octabyte/octabyte/config"
+	"github.com/octabyte/octabyte/guardrails"
 	"github.com/octabyte/octabyte/plan"
 )
 
@@ -54,6 +55,13 @@ func Plan(args []string, program pulumi.RunFunc, stdout, stderr io.Writer) int {
 		for _, w := range parsed.Warnings {
 			fmt.Fprintln(stdout, "  !", w)
 		}
+	}
+	fmt.Fprintln(stdout, "\nGuardrails:")
+	verdict := guardrails.Evaluate(guardrails.FromPlan(p), guardrails.Rules())
+	verdict.Render(stdout)
+	if err := verdict.Err(); err != nil {
+		fmt.Fprintln(stderr, "error:", err)
+		return 1
 	}
 	return 0
 }

@@ -1,0 +1,190 @@
+// Package guardrails checks every resource a stack registers against
+// security and reliability rules, like cdk-nag for CDK or Checkov for
+// Terraform. The same rules run in the unit tests, in the offline plan and,
+// where the Pulumi CLI exists, as a policy pack (policy/pack).
+package guardrails
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Severity says whether a violation blocks a deployment.
+type Severity string
+
+const (
+	Mandatory Severity = "mandatory"
+	Advisory  Severity = "advisory"
+)
+
+// SuppressTagPrefix marks a declared exception: a tag
+// "octabyte:suppress:<RULE-ID>" on the resource whose value is the reason.
+const SuppressTagPrefix = "octabyte:suppress:"
+
+// Suppress returns the tag that declares an exception to rule, with the
+// reason written next to the resource it excuses.
+func Suppress(rule, reason string) map[string]string {
+	return map[string]string{SuppressTagPrefix + rule: reason}
+}
+
+// Resource is one registered resource, as any engine can describe it.
+type Resource struct {
+	Type    string
+	Name    string // logical name
+	URN     string
+	Parent  string
+	Inputs  map[string]any
+	Outputs map[string]any // computed values when known (offline plan); may be empty
+}
+
+// Get returns the value at a dotted path of the inputs, else the outputs.
+func (r Resource) Get(path string) any {
+	if v := lookup(r.Inputs, path); v != nil {
+		return v
+	}
+	return lookup(r.Outputs, path)
+}
+
+func (r Resource) str(path string) string {
+	s, _ := r.Get(path).(string)
+	return s
+}
+
+// Stack is everything the rules may look at.
+type Stack struct {
+	Name        string
+	Production  bool              // stricter data-protection rules
+	DefaultTags map[string]string // aws:defaultTags; nil when the engine cannot tell
+	Resources   []Resource
+}
+
+// ByType returns the resources of one type.
+func (s *Stack) ByType(types ...string) []Resource {
+	var out []Resource
+	for _, r := range s.Resources {
+		for _, t := range types {
+			if r.Type == t {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// Rule is one check with what a reader needs to act on its findings.
+type Rule struct {
+	ID        string
+	Severity  Severity
+	Rationale string
+	Fix       string
+	// Check returns, per offending resource, a one-line finding.
+	Check func(s *Stack) []Finding
+}
+
+// Finding is one resource breaking one rule.
+type Finding struct {
+	Resource Resource
+	Message  string
+}
+
+// Violation is a finding with its rule and, if declared, its suppression.
+type Violation struct {
+	Rule       Rule
+	Finding    Finding
+	Suppressed string // the declared reason; empty when not suppressed
+}
+
+// Report is the verdict over a stack.
+type Report struct {
+	Rules      []Rule
+	Violations []Violation
+}
+
+// Evaluate runs every rule over the stack.
+func Evaluate(s *Stack, rules []Rule) Report {
+	rep := Report{Rules: rules}
+	for _, rule := range rules {
+		for _, f := range rule.Check(s) {
+			v := Violation{Rule: rule, Finding: f}
+			if tags, ok := f.Resource.Get("tags").(map[string]any); ok {
+				if reason, ok := tags[SuppressTagPrefix+rule.ID].(string); ok && strings.TrimSpace(reason) != "" {
+					v.Suppressed = reason
+				}
+			}
+			rep.Violations = append(rep.Violations, v)
+		}
+	}
+	sort.SliceStable(rep.Violations, func(i, j int) bool {
+		a, b := rep.Violations[i], rep.Violations[j]
+		if a.Rule.ID != b.Rule.ID {
+			return a.Rule.ID < b.Rule.ID
+		}
+		return a.Finding.Resource.URN+a.Finding.Message < b.Finding.Resource.URN+b.Finding.Message
+	})
+	return rep
+}
+
+// Blocking returns the unsuppressed violations of mandatory rules.
+func (r Report) Blocking() []Violation {
+	var out []Violation
+	for _, v := range r.Violations {
+		if v.Rule.Severity == Mandatory && v.Suppressed == "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Err is non-nil when a mandatory rule is broken without a declared reason.
+func (r Report) Err() error {
+	b := r.Blocking()
+	if len(b) == 0 {
+		return nil
+	}
+	lines := make([]string, len(b))
+	for i, v := range b {
+		lines[i] = fmt.Sprintf("%s %s %s: %s (fix: %s)", v.Rule.ID, v.Finding.Resource.Type, v.Finding.Resource.Name, v.Finding.Message, v.Rule.Fix)
+	}
+	return fmt.Errorf("%d mandatory guardrail violation(s):\n  %s", len(b), strings.Join(lines, "\n  "))
+}
+
+func lookup(m map[string]any, path string) any {
+	var cur any = m
+	for _, part := range strings.Split(path, ".") {
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = obj[part]
+	}
+	return cur
+}
+
+// strs reads a string or a list of strings.
+func strs(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []string:
+		return x
+	case []any:
+		var out []string
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func num(v any) (float64, bool) {
+	f, ok := v.(float64)
+	return f, ok
+}
+
+func find(r Resource, format string, args ...any) Finding {
+	return Finding{Resource: r, Message: fmt.Sprintf(format, args...)}
+}
