@@ -79,7 +79,7 @@ func freePort(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port
 }
 
@@ -141,7 +141,7 @@ func startApp(t *testing.T, env map[string]string) *app {
 		if err != nil {
 			return false
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		return resp.StatusCode == 200
 	})
 	return a
@@ -184,7 +184,7 @@ func (a *app) try(method, path, body string) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var buf bytes.Buffer
 	_, err = buf.ReadFrom(resp.Body)
 	return reply{resp.StatusCode, resp.Header, buf.Bytes()}, err
@@ -473,7 +473,7 @@ func TestDatabaseOutageIs503AndRecoversWithoutLosingAcknowledgedWrites(t *testin
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(context.Background())
+	defer func() { _ = conn.Close(context.Background()) }()
 	var found int
 	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM notes WHERE id::text = ANY($1)`, acked).Scan(&found); err != nil {
 		t.Fatal(err)
@@ -508,8 +508,8 @@ func lockNotes(t *testing.T, url string) (waiting func() int, release func()) {
 	release = func() {
 		once.Do(func() {
 			_ = tx.Rollback(ctx)
-			conn.Close(ctx)
-			watcher.Close(ctx)
+			_ = conn.Close(ctx)
+			_ = watcher.Close(ctx)
 		})
 	}
 	t.Cleanup(release)
@@ -545,7 +545,7 @@ func TestSIGTERMLetsInFlightRequestsFinish(t *testing.T) {
 	waitFor(t, 5*time.Second, "listener closed", func() bool {
 		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(a.port), time.Second)
 		if err == nil {
-			c.Close()
+			_ = c.Close()
 		}
 		return err != nil
 	})
@@ -571,7 +571,7 @@ func TestSIGTERMLetsInFlightRequestsFinish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(context.Background())
+	defer func() { _ = conn.Close(context.Background()) }()
 	var n int
 	_ = conn.QueryRow(context.Background(), `SELECT count(*) FROM notes WHERE title LIKE 'in flight %'`).Scan(&n)
 	if n != inFlight {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 )
 
@@ -34,21 +35,19 @@ func requestIDFrom(ctx context.Context) string {
 // requestID keeps a caller's X-Request-Id when it is a sane token, so a
 // request can be followed across services, and makes one up otherwise.
 func requestID(in string) string {
-	if len(in) > 0 && len(in) <= 128 {
-		ok := true
-		for _, c := range []byte(in) {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return in
-		}
+	if len(in) > 0 && len(in) <= 128 && !strings.ContainsFunc(in, notTokenChar) {
+		return in
 	}
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // never fails on Linux
 	return hex.EncodeToString(b[:])
+}
+
+// notTokenChar reports characters a request id must not contain: anything
+// that could break a log line or a header.
+func notTokenChar(c rune) bool {
+	return (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') &&
+		c != '-' && c != '_' && c != '.' && c != ':'
 }
 
 // recorder remembers the status code written through it.

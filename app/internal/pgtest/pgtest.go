@@ -32,7 +32,8 @@ type Server struct {
 	bin  string
 	cred *syscall.Credential // nil unless running as root
 	cmd  *exec.Cmd
-	done chan error
+	done chan struct{} // closed when the server process has exited
+	exit error         // its exit status, once done is closed
 }
 
 // Start creates and starts a cluster. Close removes it.
@@ -101,8 +102,8 @@ func freePort() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	port := l.Addr().(*net.TCPAddr).Port
+	return port, l.Close()
 }
 
 func (s *Server) dataDir() string { return filepath.Join(s.base, "data") }
@@ -129,7 +130,7 @@ func (s *Server) Resume() error {
 	if err != nil {
 		return err
 	}
-	defer logf.Close()
+	defer func() { _ = logf.Close() }() // the child has its own copy
 	cmd := s.command("postgres", "-D", s.dataDir(),
 		"-c", "listen_addresses=127.0.0.1", "-p", strconv.Itoa(s.Port), "-k", s.base,
 		"-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=200")
@@ -137,8 +138,11 @@ func (s *Server) Resume() error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("pgtest: start postgres: %w", err)
 	}
-	s.cmd, s.done = cmd, make(chan error, 1)
-	go func() { s.done <- cmd.Wait() }()
+	s.cmd, s.done = cmd, make(chan struct{})
+	go func() {
+		s.exit = cmd.Wait()
+		close(s.done)
+	}()
 
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -149,9 +153,9 @@ func (s *Server) Resume() error {
 			return conn.Close(context.Background())
 		}
 		select {
-		case werr := <-s.done:
+		case <-s.done:
 			s.cmd = nil
-			return fmt.Errorf("pgtest: postgres exited at start-up: %v\n%s", werr, s.logTail())
+			return fmt.Errorf("pgtest: postgres exited at start-up: %v\n%s", s.exit, s.logTail())
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -198,7 +202,7 @@ func (s *Server) CreateDatabase(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer conn.Close(ctx)
+	defer func() { _ = conn.Close(ctx) }()
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		return "", err
 	}
