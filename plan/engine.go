@@ -252,6 +252,10 @@ func lookup(m map[string]any, path string) any {
 	return cur
 }
 
+// Plain converts engine property values to the JSON-like Go values the
+// plan records (the policy pack uses it on the real engine's values).
+func Plain(pm resource.PropertyMap) map[string]any { return plain(pm) }
+
 // plain converts engine property values to JSON-like Go values.
 func plain(pm resource.PropertyMap) map[string]any {
 	out := make(map[string]any, len(pm))
