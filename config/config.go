@@ -142,6 +142,7 @@ func readNetwork(r *reader) network.NetworkArgs {
 		NAT: network.NATStrategy(r.str("natGateways", string(network.NATSingle),
 			"NAT gateways: single (cheapest) or onePerAz (no cross-AZ dependency)", string(network.NATSingle), string(network.NATOnePerAZ))),
 		FlowLogRetentionDays: r.oneOf("logRetentionDays", 14, "Retention in days of every CloudWatch log group of the stack", LogRetentionDays),
+		S3GatewayEndpoint:    r.boolean("s3GatewayEndpoint", true, "Free S3 gateway endpoint, so ECR image layers do not pay the NAT gateway's per-GB charge"),
 	}
 	if err := checkCIDR(n.CIDR, n.AZCount); err != nil {
 		r.fail("vpcCidr", n.CIDR, "%s", err)

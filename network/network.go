@@ -39,6 +39,7 @@ type NetworkArgs struct {
 	AZCount              int         // availability zones, each with one public and one private subnet; default 2
 	NAT                  NATStrategy // default NATSingle
 	FlowLogRetentionDays int         // VPC flow log retention; default 14
+	S3GatewayEndpoint    bool        // free S3 gateway endpoint: ECR image layers skip the NAT's per-GB charge
 	AccountID            string      // the deploying account, for trust-policy conditions
 	Region               string      // the stack's region, for trust-policy conditions
 }
@@ -111,6 +112,12 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, err
 	}
 
+	if a.S3GatewayEndpoint {
+		if err := newS3Endpoint(ctx, a, vpc, parent); err != nil {
+			return nil, err
+		}
+	}
+
 	n.FlowLogGroupName, err = newFlowLogs(ctx, a, vpc.VpcId, parent)
 	if err != nil {
 		return nil, err
@@ -123,6 +130,24 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		"privateSubnetIds": n.PrivateSubnetIDs,
 		"flowLogGroupName": n.FlowLogGroupName,
 	})
+}
+
+// newS3Endpoint routes the private subnets' S3 traffic (ECR stores image
+// layers in S3) through a gateway endpoint, which has no hourly or per-GB charge.
+func newS3Endpoint(ctx *pulumi.Context, a NetworkArgs, vpc *awsx.Vpc, parent pulumi.ResourceOption) error {
+	tables := ec2.GetRouteTablesOutput(ctx, ec2.GetRouteTablesOutputArgs{
+		VpcId: vpc.VpcId,
+		Filters: ec2.GetRouteTablesFilterArray{&ec2.GetRouteTablesFilterArgs{
+			Name: pulumi.String("association.subnet-id"), Values: vpc.PrivateSubnetIds,
+		}},
+	}, pulumi.Parent(vpc))
+	_, err := ec2.NewVpcEndpoint(ctx, "s3", &ec2.VpcEndpointArgs{
+		VpcId:           vpc.VpcId,
+		ServiceName:     pulumi.String("com.amazonaws." + a.Region + ".s3"),
+		VpcEndpointType: pulumi.String("Gateway"),
+		RouteTableIds:   tables.Ids(),
+	}, parent)
+	return err
 }
 
 // newFlowLogs sends all VPC traffic records to a log group through a role

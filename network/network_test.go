@@ -129,3 +129,20 @@ func TestEveryChildIsParentedToTheComponent(t *testing.T) {
 		}
 	}
 }
+
+func TestS3GatewayEndpointOnThePrivateRouteTables(t *testing.T) {
+	p, _ := build(t, network.NetworkArgs{Region: "ap-south-1", S3GatewayEndpoint: true})
+	eps := p.ByType("aws:ec2/vpcEndpoint:VpcEndpoint")
+	require.Len(t, eps, 1)
+	assert.Equal(t, "com.amazonaws.ap-south-1.s3", eps[0].Input("serviceName"))
+	assert.Equal(t, "Gateway", eps[0].Input("vpcEndpointType"))
+	private := vpc(t, p).Outputs["privateSubnetIds"].([]any)
+	tables := eps[0].Input("routeTableIds").([]any)
+	require.Len(t, tables, len(private))
+	for i, subnet := range private {
+		assert.Equal(t, "rtb-for-"+subnet.(string), tables[i], "the route table of each private subnet")
+	}
+
+	p, _ = build(t, network.NetworkArgs{Region: "ap-south-1"})
+	assert.Empty(t, p.ByType("aws:ec2/vpcEndpoint:VpcEndpoint"))
+}

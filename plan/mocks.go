@@ -59,6 +59,18 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.NewPropertyMapFromMap(map[string]any{"name": m.region, "region": m.region, "id": m.region}), nil
 	case "aws:index/getPartition:getPartition":
 		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}), nil
+	case "aws:ec2/getRouteTables:getRouteTables":
+		var ids []any
+		if f, ok := args.Args["filters"]; ok && f.IsArray() {
+			for _, filter := range f.ArrayValue() {
+				if v, ok := filter.ObjectValue()["values"]; ok && v.IsArray() {
+					for _, subnet := range v.ArrayValue() {
+						ids = append(ids, "rtb-for-"+subnet.StringValue())
+					}
+				}
+			}
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"ids": ids, "id": m.region}), nil
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		return resource.NewPropertyMapFromMap(map[string]any{"names": []any{m.region + "a", m.region + "b", m.region + "c"}}), nil
 	}
