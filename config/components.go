@@ -102,9 +102,10 @@ func steps(from, to, by int) []int {
 }
 
 var (
-	tagPattern  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-	acmPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$`)
-	digestShape = regexp.MustCompile(`^sha256:`)
+	tagPattern    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	acmPattern    = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$`)
+	digestShape   = regexp.MustCompile(`^sha256:`)
+	digestPattern = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
 )
 
 func readCompute(r *reader, c *Config) compute.ComputeArgs {
@@ -136,11 +137,14 @@ func readCompute(r *reader, c *Config) compute.ComputeArgs {
 			SSLMode: r.str("dbSslMode", "require", "How the app verifies the database's TLS (libpq sslmode)", "require", "verify-full"),
 		},
 	}
-	if a.Image != "" && !tagPattern.MatchString(a.Image) && !(digestShape.MatchString(a.Image) && len(a.Image) == 71) {
+	switch {
+	case a.Image == "":
+	case digestShape.MatchString(a.Image):
+		if !digestPattern.MatchString(a.Image) {
+			r.fail("appImage", a.Image, "a digest must be sha256: followed by 64 hex digits")
+		}
+	case !tagPattern.MatchString(a.Image):
 		r.fail("appImage", a.Image, "must be sha256:<64 hex digits> or an image tag ([A-Za-z0-9_.-], at most 128)")
-	}
-	if digestShape.MatchString(a.Image) && len(a.Image) != 71 {
-		r.fail("appImage", a.Image, "a digest must be sha256: followed by 64 hex digits")
 	}
 	if mem, ok := FargateMemory[a.CPU]; !ok {
 		r.fail("cpu", fmt.Sprint(a.CPU), "must be one of 256, 512, 1024, 2048, 4096, 8192, 16384")

@@ -1,0 +1,106 @@
+package cost_test
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/octabyte/octabyte/cost"
+	"github.com/octabyte/octabyte/plan"
+)
+
+// A small fixed configuration whose bill is computed by hand below.
+func fixture(ctx *pulumi.Context) error {
+	td, err := ecs.NewTaskDefinition(ctx, "app", &ecs.TaskDefinitionArgs{
+		Family: pulumi.String("app"), Cpu: pulumi.String("512"), Memory: pulumi.String("1024"),
+		ContainerDefinitions: pulumi.String("[]"),
+		RuntimePlatform:      &ecs.TaskDefinitionRuntimePlatformArgs{CpuArchitecture: pulumi.String("ARM64")},
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := ecs.NewService(ctx, "app", &ecs.ServiceArgs{TaskDefinition: td.Arn, DesiredCount: pulumi.Int(2)}); err != nil {
+		return err
+	}
+	_, err = rds.NewInstance(ctx, "db", &rds.InstanceArgs{
+		InstanceClass: pulumi.String("db.t3.micro"), MultiAz: pulumi.Bool(true),
+		AllocatedStorage: pulumi.Int(20), BackupRetentionPeriod: pulumi.Int(7), ManageMasterUserPassword: pulumi.Bool(true),
+	})
+	return err
+}
+
+func estimate(t *testing.T, region string) *cost.Estimate {
+	t.Helper()
+	p, err := plan.Run(fixture, "test", map[string]string{"aws:region": region})
+	require.NoError(t, err)
+	e, err := cost.New(p, cost.Assumptions{AppMetrics: 10})
+	require.NoError(t, err)
+	return e
+}
+
+func line(t *testing.T, e *cost.Estimate, item string) float64 {
+	t.Helper()
+	for _, l := range e.Lines {
+		if l.Item == item {
+			return l.Monthly
+		}
+	}
+	t.Fatalf("no line %q in %+v", item, e.Lines)
+	return 0
+}
+
+func TestHandComputedFigures(t *testing.T) {
+	e := estimate(t, "us-east-1")
+	// 2 tasks × 730 h × (0.5 vCPU × 0.03238 + 1 GB × 0.00356) = 28.8358
+	assert.InDelta(t, 28.84, line(t, e, "Fargate tasks"), 0.005)
+	// 10 metrics × 0.30
+	assert.InDelta(t, 3.00, line(t, e, "app custom metrics (EMF)"), 0.005)
+	// Multi-AZ doubles: 2 × 730 × 0.018 = 26.28
+	assert.InDelta(t, 26.28, line(t, e, "RDS instance"), 0.005)
+	// 2 × 20 GB × 0.115 = 4.60
+	assert.InDelta(t, 4.60, line(t, e, "RDS gp3 storage"), 0.005)
+	// 20 GB × 5% × (7-1) days × 0.095 = 0.57
+	assert.InDelta(t, 0.57, line(t, e, "RDS backups beyond the free amount"), 0.005)
+	assert.InDelta(t, 0.40, line(t, e, "Secrets Manager secret (RDS-managed)"), 0.005)
+	assert.InDelta(t, 28.84+3.00+26.28+4.60+0.57+0.40, e.Total, 0.011)
+}
+
+func TestPricesFollowTheRegion(t *testing.T) {
+	assert.Greater(t, estimate(t, "ap-south-1").Total, estimate(t, "us-east-1").Total, "Mumbai list prices are higher")
+}
+
+func TestUnknownRegionIsAnError(t *testing.T) {
+	p, err := plan.Run(fixture, "test", map[string]string{"aws:region": "eu-west-1"})
+	require.NoError(t, err)
+	_, err = cost.New(p, cost.DefaultAssumptions)
+	assert.ErrorContains(t, err, "eu-west-1")
+}
+
+func TestUnpricedTypesAreListedNotDropped(t *testing.T) {
+	p, err := plan.Run(func(ctx *pulumi.Context) error {
+		_, err := ecs.NewCapacityProvider(ctx, "odd", &ecs.CapacityProviderArgs{
+			AutoScalingGroupProvider: &ecs.CapacityProviderAutoScalingGroupProviderArgs{AutoScalingGroupArn: pulumi.String("arn:asg")},
+		})
+		return err
+	}, "test", map[string]string{"aws:region": "us-east-1"})
+	require.NoError(t, err)
+	e, err := cost.New(p, cost.DefaultAssumptions)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"aws:ecs/capacityProvider:CapacityProvider"}, e.NotPriced)
+}
+
+func TestDiffShowsTheChangePerGroup(t *testing.T) {
+	head := estimate(t, "us-east-1")
+	md := cost.Diff(nil, head)
+	assert.Contains(t, md, "| **total** | **0.00** |")
+	assert.Contains(t, md, "no estimate")
+	base := *head
+	base.Lines = head.Lines[:1]
+	base.Total = head.Lines[0].Monthly
+	md = cost.Diff(&base, head)
+	assert.Contains(t, md, "+")
+}
