@@ -302,7 +302,7 @@ func (est *estimator) bucket(r plan.Resource) {
 		for _, rule := range list(lc.Input("rules")) {
 			m, _ := rule.(map[string]any)
 			transitions := list(m["transitions"])
-			expiry := number(lookupPath(m, "expiration.days"), 0)
+			expiry := number(plan.Lookup(m, "expiration.days"), 0)
 			if len(transitions) > 0 && expiry > 0 {
 				t := number(transitions[0].(map[string]any)["days"], 30)
 				standardDays, iaDays = t, expiry-t
@@ -359,18 +359,6 @@ func number(v any, def float64) float64 {
 func list(v any) []any {
 	l, _ := v.([]any)
 	return l
-}
-
-func lookupPath(m map[string]any, path string) any {
-	var cur any = m
-	for _, part := range strings.Split(path, ".") {
-		obj, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = obj[part]
-	}
-	return cur
 }
 
 func keys(m map[string]bool) []string {

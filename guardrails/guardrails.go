@@ -6,6 +6,8 @@ package guardrails
 
 import (
 	"fmt"
+
+	"github.com/octabyte/octabyte/plan"
 	"sort"
 	"strings"
 )
@@ -40,10 +42,10 @@ type Resource struct {
 
 // Get returns the value at a dotted path of the inputs, else the outputs.
 func (r Resource) Get(path string) any {
-	if v := lookup(r.Inputs, path); v != nil {
+	if v := plan.Lookup(r.Inputs, path); v != nil {
 		return v
 	}
-	return lookup(r.Outputs, path)
+	return plan.Lookup(r.Outputs, path)
 }
 
 func (r Resource) str(path string) string {
@@ -147,18 +149,6 @@ func (r Report) Err() error {
 		lines[i] = fmt.Sprintf("%s %s %s: %s (fix: %s)", v.Rule.ID, v.Finding.Resource.Type, v.Finding.Resource.Name, v.Finding.Message, v.Rule.Fix)
 	}
 	return fmt.Errorf("%d mandatory guardrail violation(s):\n  %s", len(b), strings.Join(lines, "\n  "))
-}
-
-func lookup(m map[string]any, path string) any {
-	var cur any = m
-	for _, part := range strings.Split(path, ".") {
-		obj, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = obj[part]
-	}
-	return cur
 }
 
 // strs reads a string or a list of strings.

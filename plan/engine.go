@@ -35,7 +35,7 @@ type Resource struct {
 }
 
 // Input returns the input at a dotted path ("healthCheck.path"), or nil.
-func (r Resource) Input(path string) any { return lookup(r.Inputs, path) }
+func (r Resource) Input(path string) any { return Lookup(r.Inputs, path) }
 
 // Plan is everything one run of the program registered.
 type Plan struct {
@@ -240,7 +240,9 @@ func (p *Plan) Types() []string {
 	return out
 }
 
-func lookup(m map[string]any, path string) any {
+// Lookup returns the value at a dotted path ("healthCheck.path") of a
+// JSON-like map, or nil.
+func Lookup(m map[string]any, path string) any {
 	var cur any = m
 	for _, part := range strings.Split(path, ".") {
 		obj, ok := cur.(map[string]any)

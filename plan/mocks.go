@@ -165,7 +165,7 @@ func (m *mocks) compute(r Resource) (string, map[string]any) {
 			private = append(private, fmt.Sprintf("subnet-private%d%s", i+1, suffix(r.URN, 8)))
 		}
 		nats := 1
-		if s, _ := lookup(r.Inputs, "natGateways.strategy").(string); s == "OnePerAz" {
+		if s, _ := Lookup(r.Inputs, "natGateways.strategy").(string); s == "OnePerAz" {
 			nats = azs
 		}
 		var natIDs []any

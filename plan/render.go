@@ -29,10 +29,13 @@ var highlights = map[string][]string{
 	"aws:ecr/repository:Repository":                             {"imageTagMutability", "imageScanningConfiguration.scanOnPush", "encryptionConfigurations", "forceDelete"},
 	"aws:rds/instance:Instance":                                 {"engine", "engineVersion", "instanceClass", "allocatedStorage", "maxAllocatedStorage", "storageType", "storageEncrypted", "multiAz", "publiclyAccessible", "manageMasterUserPassword", "backupRetentionPeriod", "deletionProtection", "skipFinalSnapshot", "performanceInsightsEnabled", "monitoringInterval"},
 	"aws:rds/parameterGroup:ParameterGroup":                     {"family", "parameters"},
-	"aws:cloudwatch/metricAlarm:MetricAlarm":                    {"namespace", "metricName", "statistic", "extendedStatistic", "comparisonOperator", "threshold", "evaluationPeriods", "treatMissingData"},
+	"aws:cloudwatch/metricAlarm:MetricAlarm":                    {"name", "namespace", "metricName", "dimensions", "statistic", "extendedStatistic", "comparisonOperator", "threshold", "evaluationPeriods", "datapointsToAlarm", "treatMissingData", "actionsEnabled"},
 	"aws:cloudwatch/dashboard:Dashboard":                        {"dashboardName"},
 	"aws:s3/bucketV2:BucketV2":                                  {"bucketPrefix", "forceDestroy"},
 	"aws:sns/topicSubscription:TopicSubscription":               {"protocol", "endpoint"},
+	"aws:sns/topic:Topic":                                       {"name", "kmsMasterKeyId"},
+	"aws:kms/key:Key":                                           {"description", "enableKeyRotation", "deletionWindowInDays"},
+	"aws:cloudwatch/eventRule:EventRule":                        {"name", "eventPattern"},
 }
 
 // Render writes the plan as a tree of components and resources with the
