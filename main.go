@@ -14,6 +14,7 @@ import (
 	"github.com/octabyte/octabyte/database"
 	"github.com/octabyte/octabyte/internal/cli"
 	"github.com/octabyte/octabyte/logging"
+	"github.com/octabyte/octabyte/monitoring"
 	"github.com/octabyte/octabyte/network"
 )
 
@@ -60,6 +61,15 @@ func run(ctx *pulumi.Context) error {
 		return err
 	}
 
+	mon := &cfg.Monitoring
+	mon.ClusterName, mon.ClusterArn, mon.ServiceName, mon.ExpectedTasks = web.ClusterName, web.ClusterArn, web.ServiceName, web.RunningTasks
+	mon.AlbArnSuffix, mon.TargetGroupArnSuffix = web.AlbArnSuffix, web.TargetGroupArnSuffix
+	mon.DBInstanceID, mon.AppLogGroupName = db.InstanceID, logs.AppLogGroupName
+	watch, err := monitoring.NewMonitoring(ctx, "monitoring", mon)
+	if err != nil {
+		return err
+	}
+
 	ctx.Export("albUrl", web.URL)
 	ctx.Export("albDnsName", web.AlbDNSName)
 	ctx.Export("ecrRepositoryUrl", web.RepositoryURL)
@@ -71,5 +81,11 @@ func run(ctx *pulumi.Context) error {
 	ctx.Export("vpcId", net.VpcID)
 	ctx.Export("privateSubnetIds", net.PrivateSubnetIDs)
 	ctx.Export("publicSubnetIds", net.PublicSubnetIDs)
+	ctx.Export("alarmTopicArn", watch.AlarmTopicArn)
+	ctx.Export("ecsEventsLogGroupName", watch.EcsEventsLogGroupName)
+	ctx.Export("infrastructureDashboardName", watch.InfrastructureDashboardName)
+	ctx.Export("infrastructureDashboardUrl", watch.InfrastructureDashboardURL)
+	ctx.Export("applicationDashboardName", watch.ApplicationDashboardName)
+	ctx.Export("applicationDashboardUrl", watch.ApplicationDashboardURL)
 	return nil
 }

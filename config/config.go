@@ -15,8 +15,10 @@ import (
 	pulumiconfig "github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/octabyte/octabyte/compute"
+	"github.com/octabyte/octabyte/cost"
 	"github.com/octabyte/octabyte/database"
 	"github.com/octabyte/octabyte/logging"
+	"github.com/octabyte/octabyte/monitoring"
 	"github.com/octabyte/octabyte/network"
 )
 
@@ -36,10 +38,12 @@ type Config struct {
 	Region      string
 	DefaultTags map[string]string
 
-	Network  network.NetworkArgs
-	Logging  logging.LoggingArgs
-	Database database.DatabaseArgs
-	Compute  compute.ComputeArgs
+	Network    network.NetworkArgs
+	Logging    logging.LoggingArgs
+	Database   database.DatabaseArgs
+	Compute    compute.ComputeArgs
+	Monitoring monitoring.MonitoringArgs
+	Cost       cost.Assumptions // usage the cost estimate assumes
 
 	// Warnings are valid but noteworthy settings, shown by the plan and
 	// logged by the program.
@@ -86,6 +90,8 @@ func read(r *reader, stack string) *Config {
 	c.Database = readDatabase(r, stack, c.Network.FlowLogRetentionDays)
 	c.Compute = readCompute(r, c)
 	c.Compute.ForceDelete = forceDestroy
+	c.Monitoring = readMonitoring(r, c)
+	c.Cost = readCost(r)
 	c.Warnings = warnings(c)
 	return c
 }
@@ -108,6 +114,7 @@ func (c *Config) SetAccount(id string) {
 	c.Logging.AccountID = id
 	c.Database.AccountID = id
 	c.Compute.AccountID = id
+	c.Monitoring.AccountID = id
 }
 
 // readProvider validates the aws: keys the stacks must set.

@@ -1,0 +1,125 @@
+package monitoring
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/octabyte/octabyte/internal/policydoc"
+)
+
+// CloudWatchPrincipal is the service principal that publishes alarm
+// notifications.
+const CloudWatchPrincipal = "cloudwatch.amazonaws.com"
+
+// CloudWatchKeyActions are what CloudWatch needs on the customer managed
+// key of an encrypted topic it publishes to ("Enable compatibility between
+// event sources from AWS services and encrypted topics", Amazon SNS
+// Developer Guide). The AWS managed key aws/sns cannot grant them, so alarms
+// publishing to a topic encrypted with it are dropped.
+var CloudWatchKeyActions = []string{"kms:Decrypt", "kms:GenerateDataKey*"}
+
+// alarmSourceArn matches this stack's alarms only.
+func alarmSourceArn(region, accountID, stack string) string {
+	return fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s*", region, accountID, Prefix(stack))
+}
+
+// KeyPolicy lets the account administer the topic key through IAM and lets
+// CloudWatch, acting for this account, encrypt alarm notifications with it.
+func KeyPolicy(accountID string) policydoc.Document {
+	return policydoc.New(
+		policydoc.Statement{
+			Sid:       "AccountAdministersKey",
+			Effect:    "Allow",
+			Principal: map[string]any{"AWS": "arn:aws:iam::" + accountID + ":root"},
+			Action:    "kms:*",
+			Resource:  "*",
+		},
+		policydoc.Statement{
+			Sid:       "CloudWatchAlarmsEncrypt",
+			Effect:    "Allow",
+			Principal: map[string]any{"Service": CloudWatchPrincipal},
+			Action:    CloudWatchKeyActions,
+			Resource:  "*",
+			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": accountID}},
+		},
+	)
+}
+
+// TopicPolicy lets only this stack's alarms publish, and only over TLS.
+func TopicPolicy(topicArn, region, accountID, stack string) policydoc.Document {
+	return policydoc.New(
+		policydoc.Statement{
+			Sid:       "CloudWatchAlarmsPublish",
+			Effect:    "Allow",
+			Principal: map[string]any{"Service": CloudWatchPrincipal},
+			Action:    "sns:Publish",
+			Resource:  topicArn,
+			Condition: map[string]map[string]any{
+				"StringEquals": {"aws:SourceAccount": accountID},
+				"ArnLike":      {"aws:SourceArn": alarmSourceArn(region, accountID, stack)},
+			},
+		},
+		policydoc.Statement{
+			Sid:       "DenyInsecureTransport",
+			Effect:    "Deny",
+			Principal: "*",
+			Action:    "sns:Publish",
+			Resource:  topicArn,
+			Condition: map[string]map[string]any{"Bool": {"aws:SecureTransport": "false"}},
+		},
+	)
+}
+
+type alarmTopic struct {
+	arn, keyArn pulumi.StringOutput
+}
+
+func newAlarmTopic(ctx *pulumi.Context, a MonitoringArgs, parent pulumi.ResourceOption) (*alarmTopic, error) {
+	key, err := kms.NewKey(ctx, "alarms", &kms.KeyArgs{
+		Description:          pulumi.String("Encrypts the octabyte " + ctx.Stack() + " alarm topic; CloudWatch may use it"),
+		EnableKeyRotation:    pulumi.Bool(true),
+		DeletionWindowInDays: pulumi.Int(a.KeyDeletionDays),
+		Policy:               pulumi.String(KeyPolicy(a.AccountID).JSON()),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := kms.NewAlias(ctx, "alarms", &kms.AliasArgs{
+		Name:        pulumi.String("alias/" + Prefix(ctx.Stack()) + "alarms"),
+		TargetKeyId: key.KeyId,
+	}, parent); err != nil {
+		return nil, err
+	}
+	topic, err := sns.NewTopic(ctx, "alarms", &sns.TopicArgs{
+		Name:           pulumi.String(Prefix(ctx.Stack()) + "alarms"),
+		DisplayName:    pulumi.String("octabyte " + ctx.Stack() + " alarms"),
+		KmsMasterKeyId: key.Arn,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := sns.NewTopicPolicy(ctx, "alarms", &sns.TopicPolicyArgs{
+		Arn: topic.Arn,
+		Policy: policydoc.Output(pulumi.StringArray{topic.Arn}, func(v []string) policydoc.Document {
+			return TopicPolicy(v[0], a.Region, a.AccountID, ctx.Stack())
+		}),
+	}, parent); err != nil {
+		return nil, err
+	}
+	// Email subscriptions stay pending until the recipient follows the
+	// confirmation link SNS sends; the logical name is the address, so
+	// reordering the list changes nothing.
+	for _, email := range a.AlarmEmails {
+		if _, err := sns.NewTopicSubscription(ctx, "alarm-email-"+email, &sns.TopicSubscriptionArgs{
+			Topic:    topic.Arn,
+			Protocol: pulumi.String("email"),
+			Endpoint: pulumi.String(email),
+		}, parent); err != nil {
+			return nil, err
+		}
+	}
+	return &alarmTopic{arn: topic.Arn, keyArn: key.Arn}, nil
+}
