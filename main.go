@@ -31,6 +31,11 @@ func run(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range cfg.Warnings { // e.g. no image yet: the service runs 0 tasks
+		if err := ctx.Log.Warn(w, nil); err != nil {
+			return err
+		}
+	}
 	identity, err := aws.GetCallerIdentity(ctx, nil)
 	if err != nil {
 		return err

@@ -195,9 +195,6 @@ func NewCompute(ctx *pulumi.Context, name string, args *ComputeArgs, opts ...pul
 	}
 	c.ClusterName, c.ClusterArn, c.ServiceName = svc.clusterName, svc.clusterArn, svc.serviceName
 
-	if a.Image == "" {
-		ctx.Log.Warn(NoImageNotice, &pulumi.LogArgs{Resource: c})
-	}
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"repositoryUrl": c.RepositoryURL,
 		"clusterName":   c.ClusterName,
