@@ -34,6 +34,7 @@ type Server struct {
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the server process has exited
 	exit error         // its exit status, once done is closed
+	dbs  int           // databases created so far
 }
 
 // Start creates and starts a cluster. Close removes it.
@@ -194,19 +195,22 @@ func (s *Server) URL(db string) string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", s.Port, db)
 }
 
-// CreateDatabase creates an empty database and returns its URL.
-func (s *Server) CreateDatabase(name string) (string, error) {
+// CreateDatabase creates an empty database with a name not used before on
+// this server (so tests can run with -count) and returns the name and URL.
+func (s *Server) CreateDatabase() (name, url string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, s.URL("postgres"))
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	defer func() { _ = conn.Close(ctx) }()
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		return "", err
+	s.dbs++
+	name = fmt.Sprintf("test%d", s.dbs)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", "", err
 	}
-	return s.URL(name), nil
+	return name, s.URL(name), nil
 }
 
 func (s *Server) logTail() string {
