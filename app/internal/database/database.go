@@ -40,8 +40,9 @@ func Open(connString string) (*pgxpool.Pool, error) {
 	cfg.HealthCheckPeriod = 30 * time.Second
 	cfg.ConnConfig.ConnectTimeout = connectTimeout
 	cfg.ConnConfig.RuntimeParams["application_name"] = "octabyte-app"
-	// Bounds a statement stuck server-side after the client gave up on it.
-	cfg.ConnConfig.RuntimeParams["statement_timeout"] = "10000"
+	// No statement_timeout: callers bound each call with a context deadline
+	// (pgx then cancels the statement server-side), and migrations, which
+	// share this pool, may legitimately run longer.
 	return pgxpool.NewWithConfig(context.Background(), cfg)
 }
 
