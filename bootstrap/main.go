@@ -91,20 +91,24 @@ func run(ctx *pulumi.Context) error {
 		return err
 	}
 
-	ctx.Export("backendUrl", pulumi.String(state.BackendURL))
-	ctx.Export("secretsProvider", pulumi.String(state.SecretsProvider))
+	ctx.Export("backendUrl", state.BackendURL)
+	ctx.Export("secretsProvider", state.SecretsProvider)
 	ctx.Export("stateBucketName", state.BucketName)
 	ctx.Export("kmsKeyArn", state.KeyARN)
-	ctx.Export("kmsKeyAlias", pulumi.String(state.KeyAlias))
+	ctx.Export("kmsKeyAlias", state.KeyAlias)
 	ctx.Export("oidcProviderArn", ci.OIDCProviderARN)
 	ctx.Export("previewRoleArn", ci.PreviewRoleARN)
 	ctx.Export("stagingDeployRoleArn", ci.StagingRoleARN)
 	ctx.Export("productionDeployRoleArn", ci.ProductionRoleARN)
 	ctx.Export("workloadPermissionsBoundaryArn", ci.PermissionsBoundaryARN)
-	ctx.Export("workloadIamPaths", pulumi.ToStringMap(ci.WorkloadPaths))
-	ctx.Export("githubSetupCommands", pulumi.All(ci.PreviewRoleARN, ci.StagingRoleARN, ci.ProductionRoleARN).ApplyT(
-		func(arns []any) string {
-			return setupCommands(cfg, state, arns[0].(string), arns[1].(string), arns[2].(string))
+	// The paths the main program's roles must use, once the boundary they
+	// must carry exists.
+	ctx.Export("workloadIamPaths", ci.PermissionsBoundaryARN.ApplyT(func(string) map[string]string {
+		return ci.WorkloadPaths
+	}).(pulumi.StringMapOutput))
+	ctx.Export("githubSetupCommands", pulumi.All(state.BackendURL, state.SecretsProvider, ci.PreviewRoleARN, ci.StagingRoleARN, ci.ProductionRoleARN).ApplyT(
+		func(v []any) string {
+			return setupCommands(cfg, v[0].(string), v[1].(string), v[2].(string), v[3].(string), v[4].(string))
 		}).(pulumi.StringOutput))
 	return nil
 }
@@ -127,13 +131,13 @@ var NotificationSecrets = []string{"SLACK_WEBHOOK_URL", "MAIL_SERVER", "MAIL_POR
 
 // setupCommands are the exact `gh` commands that configure the repository
 // for the workflows.
-func setupCommands(cfg *Config, state *StateBackend, preview, staging, production string) string {
+func setupCommands(cfg *Config, backendURL, secretsProvider, preview, staging, production string) string {
 	repo := shellQuote(cfg.Repository())
 	env := shellQuote(cfg.ProductionEnvironment)
 	vars := map[string]string{
 		VarRegion:          cfg.Region,
-		VarBackendURL:      state.BackendURL,
-		VarSecretsProvider: state.SecretsProvider,
+		VarBackendURL:      backendURL,
+		VarSecretsProvider: secretsProvider,
 		VarPreviewRole:     preview,
 		VarStagingRole:     staging,
 	}

@@ -35,21 +35,18 @@ type StateBackend struct {
 
 	BucketName pulumi.StringOutput
 	KeyARN     pulumi.StringOutput
-	KeyAlias   string
+	KeyAlias   pulumi.StringOutput
 	// BackendURL is what `pulumi login` takes; SecretsProvider what
-	// `pulumi stack init --secrets-provider` takes.
-	BackendURL      string
-	SecretsProvider string
+	// `pulumi stack init --secrets-provider` takes. Both resolve once the
+	// bucket and the alias exist.
+	BackendURL      pulumi.StringOutput
+	SecretsProvider pulumi.StringOutput
 }
 
 // NewStateBackend creates the KMS key and the hardened state bucket. Both are
 // protected and retained: losing either loses every stack's state or secrets.
 func NewStateBackend(ctx *pulumi.Context, name string, a *StateBackendArgs, opts ...pulumi.ResourceOption) (*StateBackend, error) {
-	b := &StateBackend{
-		KeyAlias:        a.KeyAlias,
-		BackendURL:      fmt.Sprintf("s3://%s?region=%s", a.BucketName, a.Region),
-		SecretsProvider: fmt.Sprintf("awskms://%s?region=%s", a.KeyAlias, a.Region),
-	}
+	b := &StateBackend{}
 	if err := ctx.RegisterComponentResource("octabyte-bootstrap:state:Backend", name, b, opts...); err != nil {
 		return nil, err
 	}
@@ -71,12 +68,17 @@ func NewStateBackend(ctx *pulumi.Context, name string, a *StateBackendArgs, opts
 		return nil, err
 	}
 	b.KeyARN = key.Arn
-	if _, err := kms.NewAlias(ctx, "secrets", &kms.AliasArgs{
+	alias, err := kms.NewAlias(ctx, "secrets", &kms.AliasArgs{
 		Name:        pulumi.String(a.KeyAlias),
 		TargetKeyId: key.KeyId,
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return nil, err
 	}
+	b.KeyAlias = alias.Name
+	b.SecretsProvider = alias.Name.ApplyT(func(name string) string {
+		return fmt.Sprintf("awskms://%s?region=%s", name, a.Region)
+	}).(pulumi.StringOutput)
 
 	bucket, err := s3.NewBucketV2(ctx, "state", &s3.BucketV2Args{
 		Bucket:       pulumi.String(a.BucketName),
@@ -86,6 +88,9 @@ func NewStateBackend(ctx *pulumi.Context, name string, a *StateBackendArgs, opts
 		return nil, err
 	}
 	b.BucketName = bucket.Bucket
+	b.BackendURL = bucket.Bucket.ApplyT(func(name string) string {
+		return fmt.Sprintf("s3://%s?region=%s", name, a.Region)
+	}).(pulumi.StringOutput)
 
 	if _, err := s3.NewBucketOwnershipControls(ctx, "state", &s3.BucketOwnershipControlsArgs{
 		Bucket: bucket.ID(),
@@ -161,9 +166,9 @@ func NewStateBackend(ctx *pulumi.Context, name string, a *StateBackendArgs, opts
 	return b, ctx.RegisterResourceOutputs(b, pulumi.Map{
 		"bucketName":      b.BucketName,
 		"keyArn":          b.KeyARN,
-		"keyAlias":        pulumi.String(b.KeyAlias),
-		"backendUrl":      pulumi.String(b.BackendURL),
-		"secretsProvider": pulumi.String(b.SecretsProvider),
+		"keyAlias":        b.KeyAlias,
+		"backendUrl":      b.BackendURL,
+		"secretsProvider": b.SecretsProvider,
 	})
 }
 
