@@ -266,7 +266,7 @@ func TestCostDiffComparesTheHeadWithTheBaseRevision(t *testing.T) {
 	assert.True(t, base, "the base revision is checked out")
 	diff := cost.step(t, "Plan both stacks at the base and at the head, and diff their cost")
 	assert.Contains(t, diff.Run, `(cd .base && go run . plan --stack "$stack" --json) > "base-$stack.json"`)
-	assert.Contains(t, diff.Run, `go run . plan --stack "$stack" --cost-diff "base-$stack.json" --markdown > "cost-$stack.md"`)
+	assert.Contains(t, diff.Run, `go run . plan --stack "$stack" --cost-diff "base-$stack.json" > "cost-$stack.md"`)
 }
 
 func TestForkPullRequestsSkipPreviewsWithANotice(t *testing.T) {
