@@ -40,9 +40,9 @@ func Open(connString string) (*pgxpool.Pool, error) {
 	cfg.HealthCheckPeriod = 30 * time.Second
 	cfg.ConnConfig.ConnectTimeout = connectTimeout
 	cfg.ConnConfig.RuntimeParams["application_name"] = "octabyte-app"
-	// No statement_timeout: callers bound each call with a context deadline
-	// (pgx then cancels the statement server-side), and migrations, which
-	// share this pool, may legitimately run longer.
+	// No statement_timeout: callers bound each call with a context, and when
+	// it ends pgx sends the server a cancel request before dropping the
+	// connection; migrations share this pool and may legitimately run longer.
 	return pgxpool.NewWithConfig(context.Background(), cfg)
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -176,4 +177,36 @@ func TestListExactlyOnePage(t *testing.T) {
 	if err != nil || len(page) != 3 || next != nil {
 		t.Errorf("%d notes, next %v, err %v; want 3, nil, nil", len(page), next, err)
 	}
+}
+
+// A call that runs out of time must not leave its statement running (and
+// holding a connection slot) on the server.
+func TestTimedOutCallStopsItsStatementOnTheServer(t *testing.T) {
+	s := emptyTable(t)
+	ctx := context.Background()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, `LOCK TABLE notes IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if _, err := s.Create(short, notes.Draft{Title: ptr("blocked")}); !database.Unavailable(err) {
+		t.Fatalf("a timed-out insert should count as unavailable, got %v", err)
+	}
+	var waiting int
+	for range 50 {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 0 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Errorf("the timed-out INSERT is still waiting on the server")
 }
