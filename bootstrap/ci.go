@@ -286,10 +286,15 @@ func deployPolicy(a *CIArgs, stack, other, path, boundaryARN string) policydoc.D
 		{Sid: "NeverRemoveTheBoundary", Effect: "Deny",
 			Action:   "iam:DeleteRolePermissionsBoundary",
 			Resource: "*"},
-		// The other stack's state is never written by this role.
+		// The other stack's state is never written by this role, nor this
+		// bootstrap's, nor the backend's layout marker (PowerUserAccess
+		// would allow all three).
 		{Sid: "NotTheOtherStacksState", Effect: "Deny",
 			Action:   []string{"s3:PutObject", "s3:DeleteObject"},
 			Resource: fmt.Sprintf("%s/.pulumi/*/%s/%s*", bucket, a.Project, other)},
+		{Sid: "NotTheBootstrapState", Effect: "Deny",
+			Action:   []string{"s3:PutObject", "s3:DeleteObject"},
+			Resource: []string{fmt.Sprintf("%s/.pulumi/*/%s/*", bucket, Namespace), bucket + "/.pulumi/meta.yaml"}},
 	}
 	if stack == a.StagingStack {
 		// The staging role is assumable by any job on the deploy branch, with

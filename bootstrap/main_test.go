@@ -368,6 +368,12 @@ func TestStagingRoleCannotTouchProduction(t *testing.T) {
 	assert.Equal(t, "prod", doc.sid(t, "NotProductionResources").Condition["StringEquals"]["aws:ResourceTag/Environment"])
 	assert.Equal(t, "prod", doc.sid(t, "NotCreatingProductionResources").Condition["StringEquals"]["aws:RequestTag/Environment"])
 
+	for _, stack := range []string{"staging", "prod"} {
+		boot := deployPolicyOf(t, p, stack).sid(t, "NotTheBootstrapState")
+		assert.Equal(t, "Deny", boot.Effect)
+		assert.ElementsMatch(t, []string{bucket + "/.pulumi/*/octabyte-bootstrap/*", bucket + "/.pulumi/meta.yaml"}, strs(boot.Resource), stack)
+	}
+
 	prod := deployPolicyOf(t, p, "prod")
 	assert.Equal(t, []string{bucket + "/.pulumi/*/octabyte/staging*"}, strs(prod.sid(t, "NotTheOtherStacksState").Resource))
 	for _, s := range prod.Statement {
