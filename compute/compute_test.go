@@ -174,7 +174,7 @@ func TestDatabaseCredentialsOnlyThroughSecrets(t *testing.T) {
 	}
 	assert.Equal(t, map[string]string{
 		"APP_ENV": "test", "PORT": "5000", "DB_HOST": "db.example.internal", "DB_PORT": "5432",
-		"DB_NAME": "octabyte", "DB_SSLMODE": "require", "DRAIN_TIMEOUT": "20s",
+		"DB_NAME": "octabyte", "DB_SSLMODE": "require", "DRAIN_TIMEOUT": "20s", "GOMEMLIMIT": "460MiB",
 	}, env)
 	assert.ElementsMatch(t, []compute.Secret{
 		{Name: "DB_USER", ValueFrom: secretArn + ":username::"},

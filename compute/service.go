@@ -86,6 +86,8 @@ func AppContainer(a ComputeArgs, stack string, in containerInputs) ContainerDefi
 			{Name: "DB_NAME", Value: a.Database.Name},
 			{Name: "DB_SSLMODE", Value: a.Database.SSLMode},
 			{Name: "DRAIN_TIMEOUT", Value: fmt.Sprintf("%ds", DrainSeconds)},
+			// Go does not read the container's memory limit; leave 10% headroom.
+			{Name: "GOMEMLIMIT", Value: fmt.Sprintf("%dMiB", a.Memory*9/10)},
 		},
 		Secrets: []Secret{
 			{Name: "DB_USER", ValueFrom: in.SecretArn + ":username::"},
