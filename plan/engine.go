@@ -5,15 +5,16 @@
 package plan
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"gopkg.in/yaml.v3"
 )
 
@@ -31,7 +32,6 @@ type Resource struct {
 	Outputs   map[string]any // inputs plus the attributes the mock computed
 	DependsOn []string       // explicit and implicit dependencies (URNs)
 	Protect   bool
-	Warnings  []string // set by the program through ctx.Log.Warn
 }
 
 // Input returns the input at a dotted path ("healthCheck.path"), or nil.
@@ -43,7 +43,6 @@ type Plan struct {
 	Config    map[string]string
 	Resources []Resource     // in registration order
 	Outputs   map[string]any // stack exports, resolved
-	Warnings  []string       // engine log lines at warning level or above
 	byURN     map[string]int
 }
 
@@ -57,25 +56,26 @@ func Run(program pulumi.RunFunc, stack string, config map[string]string) (*Plan,
 func RunProject(project string, program pulumi.RunFunc, stack string, config map[string]string) (*Plan, error) {
 	m := newMocks(project, stack, config)
 	p := &Plan{Stack: stack, Config: config, Outputs: map[string]any{}, byURN: map[string]int{}}
-	var mu sync.Mutex
+	var exports map[string]pulumi.Input
 	wrapped := func(ctx *pulumi.Context) error {
 		if err := program(ctx); err != nil {
 			return err
 		}
-		for name, value := range ctx.GetCurrentExportMap() {
-			pulumi.ToOutput(value).ApplyT(func(v any) any {
-				mu.Lock()
-				p.Outputs[name] = v
-				mu.Unlock()
-				return v
-			})
-		}
+		exports = ctx.GetCurrentExportMap()
 		return nil
 	}
 	err := pulumi.RunErr(wrapped, pulumi.WithMocks(project, stack, m), func(info *pulumi.RunInfo) {
 		info.Config = config
 		info.DryRun = false // run ApplyT callbacks on the mock's computed values
 	})
+	// The run is over, so every export is resolved: read them directly.
+	for name, value := range exports {
+		res, awaitErr := internals.UnsafeAwaitOutput(context.Background(), pulumi.ToOutput(value))
+		if awaitErr != nil {
+			return p, fmt.Errorf("export %s: %w", name, awaitErr)
+		}
+		p.Outputs[name] = res.Value
+	}
 	p.Outputs = jsonLike(p.Outputs)
 	p.Resources = m.recorded()
 	for i, r := range p.Resources {
@@ -86,7 +86,6 @@ func RunProject(project string, program pulumi.RunFunc, stack string, config map
 			p.Resources[i].Parent = "" // the stack itself is not recorded
 		}
 	}
-	p.Warnings = m.warnings()
 	return p, err
 }
 

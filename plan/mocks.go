@@ -25,7 +25,6 @@ type mocks struct {
 	region  string
 	mu      sync.Mutex
 	seen    []Resource
-	logs    []string
 }
 
 func newMocks(project, stack string, config map[string]string) *mocks {
@@ -40,12 +39,6 @@ func (m *mocks) recorded() []Resource {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]Resource(nil), m.seen...)
-}
-
-func (m *mocks) warnings() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]string(nil), m.logs...)
 }
 
 // Call answers provider functions (data sources).
