@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/octabyte/octabyte/compute"
@@ -41,6 +42,9 @@ func run(ctx *pulumi.Context) error {
 		return err
 	}
 	cfg.SetAccount(identity.AccountId)
+	if err := ctx.RegisterStackTransformation(scopeRoles(cfg.IAMPath, cfg.IAMBoundary)); err != nil {
+		return err
+	}
 
 	net, err := network.NewNetwork(ctx, "network", &cfg.Network)
 	if err != nil {
@@ -75,6 +79,7 @@ func run(ctx *pulumi.Context) error {
 		return err
 	}
 
+	ctx.Export("appImage", pulumi.String(cfg.Compute.Image)) // the deployed image; CI copies it back into config
 	ctx.Export("albUrl", web.URL)
 	ctx.Export("albDnsName", web.AlbDNSName)
 	ctx.Export("ecrRepositoryUrl", web.RepositoryURL)
@@ -93,4 +98,20 @@ func run(ctx *pulumi.Context) error {
 	ctx.Export("applicationDashboardName", watch.ApplicationDashboardName)
 	ctx.Export("applicationDashboardUrl", watch.ApplicationDashboardURL)
 	return nil
+}
+
+// scopeRoles puts every IAM role of the stack under one path with the
+// permissions boundary, the only roles the CI deploy roles may manage.
+func scopeRoles(path, boundary string) pulumi.ResourceTransformation {
+	return func(args *pulumi.ResourceTransformationArgs) *pulumi.ResourceTransformationResult {
+		role, ok := args.Props.(*iam.RoleArgs)
+		if !ok {
+			return nil
+		}
+		role.Path = pulumi.String(path)
+		if boundary != "" {
+			role.PermissionsBoundary = pulumi.String(boundary)
+		}
+		return &pulumi.ResourceTransformationResult{Props: role, Opts: args.Opts}
+	}
 }

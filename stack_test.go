@@ -146,3 +146,31 @@ func TestEngineerFacingOutputs(t *testing.T) {
 		}
 	}
 }
+
+func TestEveryRoleIsUnderTheStackPathWithTheBoundary(t *testing.T) {
+	boundary := "arn:aws:iam::123456789012:policy/octabyte-ci/octabyte-workload-boundary"
+	for _, stack := range stacks {
+		cfg, err := plan.LoadStackConfig(".", stack)
+		require.NoError(t, err)
+		cfg["octabyte:iamPermissionsBoundaryArn"] = boundary
+		p, err := plan.Run(run, stack, cfg)
+		require.NoError(t, err)
+		roles := p.ByType("aws:iam/role:Role")
+		require.NotEmpty(t, roles)
+		for _, r := range roles {
+			assert.Equal(t, "/octabyte/"+stack+"/", r.Input("path"), r.Name)
+			assert.Equal(t, boundary, r.Input("permissionsBoundary"), r.Name)
+		}
+	}
+}
+
+func TestAppImageIsExported(t *testing.T) {
+	cfg, err := plan.LoadStackConfig(".", "staging")
+	require.NoError(t, err)
+	digest := "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	cfg["octabyte:appImage"] = digest
+	p, err := plan.Run(run, "staging", cfg)
+	require.NoError(t, err)
+	assert.Equal(t, digest, p.Outputs["appImage"])
+	assert.Equal(t, 1.0, only(t, p, "aws:ecs/service:Service").Input("desiredCount"))
+}

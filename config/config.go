@@ -45,6 +45,12 @@ type Config struct {
 	Monitoring monitoring.MonitoringArgs
 	Cost       cost.Assumptions // usage the cost estimate assumes
 
+	// IAMPath and IAMBoundary are set on every IAM role of the stack: the CI
+	// deploy roles (bootstrap/) may only manage roles under this path that
+	// carry this permissions boundary.
+	IAMPath     string
+	IAMBoundary string
+
 	// Warnings are valid but noteworthy settings, shown by the plan and
 	// logged by the program.
 	Warnings []string
@@ -77,6 +83,8 @@ func Schema() []Key {
 	return r.keys
 }
 
+var boundaryPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:policy/[\w+=,.@/-]+$`)
+
 var regionPattern = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$`)
 
 func read(r *reader, stack string) *Config {
@@ -92,6 +100,11 @@ func read(r *reader, stack string) *Config {
 	c.Compute.ForceDelete = forceDestroy
 	c.Monitoring = readMonitoring(r, c)
 	c.Cost = readCost(r)
+	c.IAMPath = "/octabyte/" + stack + "/"
+	c.IAMBoundary = r.str("iamPermissionsBoundaryArn", "", "Permissions boundary on every IAM role (the bootstrap's workloadPermissionsBoundaryArn output); empty for none")
+	if c.IAMBoundary != "" && !boundaryPattern.MatchString(c.IAMBoundary) {
+		r.fail("iamPermissionsBoundaryArn", c.IAMBoundary, "must be an IAM policy ARN (arn:aws:iam::<account>:policy/...)")
+	}
 	c.Warnings = warnings(c)
 	return c
 }
@@ -117,18 +130,19 @@ func (c *Config) SetAccount(id string) {
 	c.Monitoring.AccountID = id
 }
 
-// readProvider validates the aws: keys the stacks must set.
-func readProvider(r *reader) (string, map[string]string) {
-	region, ok := r.get("aws:region")
+// Provider validates the aws: keys every stack (and bootstrap/) must set:
+// a region, and default tags that name the project, environment and owner.
+func Provider(get func(key string) (string, bool)) (region string, tags map[string]string, errs []error) {
+	region, ok := get("aws:region")
 	if !ok || !regionPattern.MatchString(region) {
-		r.errs = append(r.errs, fmt.Errorf("aws:region = %q: must be set to an AWS region such as ap-south-1", region))
+		errs = append(errs, fmt.Errorf("aws:region = %q: must be set to an AWS region such as ap-south-1", region))
 	}
-	raw, _ := r.get("aws:defaultTags")
+	raw, _ := get("aws:defaultTags")
 	var dt struct {
 		Tags map[string]string `json:"tags"`
 	}
 	if err := json.Unmarshal([]byte(raw), &dt); err != nil && raw != "" {
-		r.errs = append(r.errs, fmt.Errorf("aws:defaultTags = %q: must be {tags: {Key: value, ...}}", raw))
+		errs = append(errs, fmt.Errorf("aws:defaultTags = %q: must be {tags: {Key: value, ...}}", raw))
 	}
 	var missing []string
 	for _, k := range RequiredTags {
@@ -137,9 +151,15 @@ func readProvider(r *reader) (string, map[string]string) {
 		}
 	}
 	if len(missing) > 0 {
-		r.errs = append(r.errs, fmt.Errorf("aws:defaultTags: tags %s are required (every taggable resource carries them)", strings.Join(missing, ", ")))
+		errs = append(errs, fmt.Errorf("aws:defaultTags: tags %s are required (every taggable resource carries them)", strings.Join(missing, ", ")))
 	}
-	return region, dt.Tags
+	return region, dt.Tags, errs
+}
+
+func readProvider(r *reader) (string, map[string]string) {
+	region, tags, errs := Provider(r.get)
+	r.errs = append(r.errs, errs...)
+	return region, tags
 }
 
 func readNetwork(r *reader) network.NetworkArgs {
