@@ -5,7 +5,7 @@ GOLANGCI_LINT_VERSION := v2.15.0
 ACTIONLINT_VERSION := v1.7.12
 GOBIN := $(shell go env GOPATH)/bin
 
-.PHONY: plan plan-json test test-infra test-app smoke lint fmt bench tools
+.PHONY: plan plan-json plan-bootstrap test test-infra test-app smoke lint fmt bench tools
 
 ## plan: print the full plan of STACK (staging|prod) offline, no AWS account needed
 plan:
@@ -13,6 +13,10 @@ plan:
 
 plan-json:
 	go run . plan --stack $(STACK) --json
+
+## plan-bootstrap: the one-time per-account bootstrap project, offline
+plan-bootstrap:
+	go run ./bootstrap plan --stack bootstrap
 
 ## test: every suite: infrastructure (mock engine), app (real PostgreSQL), container smoke, linters
 test: lint test-infra test-app smoke

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -9,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/octabyte/octabyte/config"
 	pulumiconfig "github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 )
 
@@ -16,7 +17,7 @@ import (
 const Namespace = "octabyte-bootstrap"
 
 // RequiredTags must be in aws:defaultTags, as in the root project.
-var RequiredTags = []string{"Project", "Environment", "Owner"}
+var RequiredTags = config.RequiredTags
 
 // Config is every setting of the bootstrap stack.
 type Config struct {
@@ -87,7 +88,6 @@ func Schema() []Key {
 }
 
 var (
-	regionPattern = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$`)
 	// GitHub: an owner is 1-39 letters, digits or single inner hyphens; a
 	// repository name is letters, digits, '.', '-' and '_'.
 	ownerPattern = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9]|-[A-Za-z0-9]){0,38}$`)
@@ -182,27 +182,9 @@ func checkBucketName(name string) error {
 }
 
 func readProvider(r *reader) (string, map[string]string) {
-	region, ok := r.get("aws:region")
-	if !ok || !regionPattern.MatchString(region) {
-		r.errs = append(r.errs, fmt.Errorf("aws:region = %q: must be set to an AWS region such as ap-south-1", region))
-	}
-	raw, _ := r.get("aws:defaultTags")
-	var dt struct {
-		Tags map[string]string `json:"tags"`
-	}
-	if err := json.Unmarshal([]byte(raw), &dt); err != nil && raw != "" {
-		r.errs = append(r.errs, fmt.Errorf("aws:defaultTags = %q: must be {tags: {Key: value, ...}}", raw))
-	}
-	var missing []string
-	for _, k := range RequiredTags {
-		if strings.TrimSpace(dt.Tags[k]) == "" {
-			missing = append(missing, k)
-		}
-	}
-	if len(missing) > 0 {
-		r.errs = append(r.errs, fmt.Errorf("aws:defaultTags: tags %s are required (every taggable resource carries them)", strings.Join(missing, ", ")))
-	}
-	return region, dt.Tags
+	region, tags, errs := config.Provider(r.get)
+	r.errs = append(r.errs, errs...)
+	return region, tags
 }
 
 // Key describes one project config key, as Pulumi.yaml declares it.
