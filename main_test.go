@@ -48,7 +48,10 @@ func TestComponentTypeTokens(t *testing.T) {
 			components = append(components, r.Type+" "+r.Name)
 		}
 	}
-	assert.Subset(t, components, []string{"octabyte:network:Network network"})
+	assert.ElementsMatch(t, []string{
+		"octabyte:network:Network network", "octabyte:logging:Logging logging", "octabyte:database:Database database",
+		"octabyte:compute:Compute compute", "octabyte:monitoring:Monitoring monitoring",
+	}, components)
 }
 
 func TestStackOutputsArePresent(t *testing.T) {

@@ -142,16 +142,16 @@ var networkRules = []Rule{
 		Check: func(s *Stack) []Finding {
 			dbSGs := groupsOf(s, typeRDS, "vpcSecurityGroupIds")
 			taskSGs := groupsOf(s, typeService, "networkConfiguration.securityGroups")
+			port := 5432.0
+			for _, db := range s.ByType(typeRDS) {
+				if p, ok := num(db.Get("port")); ok {
+					port = p
+				}
+			}
 			var out []Finding
 			for _, r := range sgRules(s) {
 				if !r.ingress || !slices.Contains(dbSGs, r.group) {
 					continue
-				}
-				port := 5432.0
-				for _, db := range s.ByType(typeRDS) {
-					if p, ok := num(db.Get("port")); ok {
-						port = p
-					}
 				}
 				if !slices.Contains(taskSGs, r.peer) || len(r.cidrs) > 0 || r.from != port || r.to != port {
 					out = append(out, find(r.res, "database ingress from %v%s on %v-%v", r.cidrs, r.peer, r.from, r.to))
