@@ -100,6 +100,7 @@ func read(r *reader, stack string) *Config {
 	c.Compute.ForceDelete = forceDestroy
 	c.Monitoring = readMonitoring(r, c)
 	c.Cost = readCost(r)
+	c.Cost.PlannedTasks = c.Compute.DesiredCount
 	c.IAMPath = "/octabyte/" + stack + "/"
 	c.IAMBoundary = r.str("iamPermissionsBoundaryArn", "", "Permissions boundary on every IAM role (the bootstrap's workloadPermissionsBoundaryArn output); empty for none")
 	if c.IAMBoundary != "" && !boundaryPattern.MatchString(c.IAMBoundary) {

@@ -25,6 +25,9 @@ type Assumptions struct {
 	LogGBPerMonth       int // ingested into CloudWatch Logs, all groups together
 	AccessLogGBPerMonth int // ALB access logs written to S3
 	AppMetrics          int // custom metrics the app's EMF lines create
+	// PlannedTasks prices a service that runs 0 tasks only because no
+	// image is configured yet (the first deploy): the count it will run.
+	PlannedTasks int
 }
 
 // DefaultAssumptions describe a small production service.
@@ -197,12 +200,8 @@ func (est *estimator) service(r plan.Resource) {
 	pr := est.prices
 	tasks := number(r.Input("desiredCount"), 0)
 	if tasks == 0 {
-		configured, err := strconv.Atoi(est.p.Config["octabyte:desiredCount"])
-		if err != nil {
-			configured = 1
-		}
-		tasks = float64(configured)
-		est.note("service %s runs 0 tasks until an image is configured; priced at the configured %d task(s)", r.Name, configured)
+		tasks = float64(est.a.PlannedTasks)
+		est.note("service %s runs 0 tasks until an image is configured; priced at the configured %d task(s)", r.Name, est.a.PlannedTasks)
 	}
 	for _, t := range est.p.ByType("aws:appautoscaling/target:Target") {
 		tasks = number(t.Input("minCapacity"), tasks)
