@@ -83,7 +83,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	migrated := make(chan struct{})
 	go func() {
 		defer close(migrated)
-		if database.MigrateUntilDone(migrateCtx, pool, log, func(error) { emitter.DBError() }) == nil {
+		if database.MigrateUntilDone(migrateCtx, pool, log, emitter.DBError) == nil {
 			srv.SchemaReady()
 			log.Info("database schema up to date")
 		}

@@ -85,8 +85,9 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 // MigrateUntilDone calls Migrate until it succeeds or ctx ends, backing off
 // from 1s to 30s between attempts, so that a task started while the database
 // is down keeps serving /healthz and becomes ready once it is back. failed
-// is called for every failed attempt (to count it as a database error).
-func MigrateUntilDone(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, failed func(error)) error {
+// is called for every failed attempt (to count it as a database error; the
+// error itself is logged here).
+func MigrateUntilDone(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, failed func()) error {
 	delay := time.Second
 	for {
 		err := Migrate(ctx, pool, log)
@@ -96,7 +97,7 @@ func MigrateUntilDone(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger,
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		failed(err)
+		failed()
 		log.Warn("database not migrated yet, retrying", "error", err, "retry_in", delay.String())
 		select {
 		case <-ctx.Done():

@@ -117,7 +117,7 @@ func TestMigrateUntilDoneWaitsForTheDatabase(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3500*time.Millisecond)
 	defer cancel()
 	failures := 0
-	if err := MigrateUntilDone(ctx, pool, quiet, func(error) { failures++ }); !errors.Is(err, context.DeadlineExceeded) {
+	if err := MigrateUntilDone(ctx, pool, quiet, func() { failures++ }); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("got %v, want the context's error", err)
 	}
 	if failures < 2 {
