@@ -34,14 +34,10 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	var err error
-	if pg, err = pgtest.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "FAIL: these tests need a real PostgreSQL server:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	pg.Close()
-	os.Exit(code)
+	pgtest.Run(func(s *pgtest.Server) int {
+		pg = s
+		return m.Run()
+	})
 }
 
 // syncBuffer collects the app's output while it runs.

@@ -3,10 +3,8 @@ package database
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -19,14 +17,10 @@ import (
 var pg *pgtest.Server
 
 func TestMain(m *testing.M) {
-	var err error
-	if pg, err = pgtest.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "FAIL: these tests need a real PostgreSQL server:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	pg.Close()
-	os.Exit(code)
+	pgtest.Run(func(s *pgtest.Server) int {
+		pg = s
+		return m.Run()
+	})
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))

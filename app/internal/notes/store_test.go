@@ -21,12 +21,8 @@ import (
 var pool *pgxpool.Pool
 
 func TestMain(m *testing.M) {
-	pg, err := pgtest.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "FAIL: these tests need a real PostgreSQL server:", err)
-		os.Exit(1)
-	}
-	code := func() int {
+	pgtest.Run(func(pg *pgtest.Server) int {
+		var err error
 		if pool, err = database.Open(pg.URL("postgres")); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
@@ -37,9 +33,7 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		return m.Run()
-	}()
-	pg.Close()
-	os.Exit(code)
+	})
 }
 
 // emptyTable gives each test a clean table; the tests in this file do not run in parallel.

@@ -37,6 +37,20 @@ type Server struct {
 	dbs  int           // databases created so far
 }
 
+// Run is the body of a TestMain: it starts a server, calls tests with it
+// (tests does any setup and returns m.Run()), removes the server and exits
+// with tests' code. Without a server the tests fail, never skip.
+func Run(tests func(*Server) int) {
+	s, err := Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL: these tests need a real PostgreSQL server:", err)
+		os.Exit(1)
+	}
+	code := tests(s)
+	s.Close()
+	os.Exit(code)
+}
+
 // Start creates and starts a cluster. Close removes it.
 func Start() (*Server, error) {
 	bin, err := findBin()
