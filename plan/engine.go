@@ -9,7 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"sort"
+	"path/filepath"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -98,7 +98,7 @@ func LoadStackConfig(dir, stack string) (map[string]string, error) {
 // LoadProjectStackConfig is LoadStackConfig for another project, whose
 // un-namespaced keys belong to that project's namespace.
 func LoadProjectStackConfig(dir, project, stack string) (map[string]string, error) {
-	path := fmt.Sprintf("%s/Pulumi.%s.yaml", strings.TrimSuffix(dir, "/"), stack)
+	path := filepath.Join(dir, "Pulumi."+stack+".yaml")
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("stack %q: %w", stack, err)
@@ -134,7 +134,7 @@ func configString(v any) (string, error) {
 			return "", fmt.Errorf("encrypted values cannot be read offline; this project keeps no secrets in config")
 		}
 	}
-	b, err := jsonMarshal(v)
+	b, err := json.Marshal(v)
 	return string(b), err
 }
 
@@ -223,20 +223,6 @@ func (p *Plan) DependsOn(r Resource, dep string) bool {
 		return false
 	}
 	return walk(r.DependsOn)
-}
-
-// Types lists the distinct type tokens, sorted.
-func (p *Plan) Types() []string {
-	set := map[string]bool{}
-	for _, r := range p.Resources {
-		set[r.Type] = true
-	}
-	out := make([]string, 0, len(set))
-	for t := range set {
-		out = append(out, t)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Lookup returns the value at a dotted path ("healthCheck.path") of a

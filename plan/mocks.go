@@ -3,7 +3,6 @@ package plan
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -288,5 +287,3 @@ func serviceOf(typ string) string {
 	}
 	return strings.Split(parts[1], "/")[0]
 }
-
-func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
