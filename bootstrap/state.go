@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/octabyte/octabyte/internal/policydoc"
+	"github.com/octabyte/octabyte/logging"
 )
 
 // StateBackendArgs configures a StateBackend. All plain values are known at
@@ -184,8 +185,7 @@ func ciRoles(a *StateBackendArgs) string {
 func stateBucketPolicy(a *StateBackendArgs, bucketARN string) policydoc.Document {
 	both := []string{bucketARN, bucketARN + "/*"}
 	return policydoc.New(
-		policydoc.Statement{Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: both,
-			Condition: map[string]map[string]any{"Bool": {"aws:SecureTransport": "false"}}},
+		logging.TLSOnly(bucketARN),
 		policydoc.Statement{Sid: "DenyOutdatedTLS", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: both,
 			Condition: map[string]map[string]any{"NumericLessThan": {"s3:TlsVersion": "1.2"}}},
 		policydoc.Statement{Sid: "DenyCIBucketAdministration", Effect: "Deny", Principal: "*",
