@@ -222,15 +222,6 @@ func (a *app) exitCode(t *testing.T, limit time.Duration) int {
 	return 0
 }
 
-func newDB(t *testing.T) (name, url string) {
-	t.Helper()
-	name, url, err := pg.CreateDatabase()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return name, url
-}
-
 func expect503(t *testing.T, r reply, what string) {
 	t.Helper()
 	if r.StatusCode != 503 || r.Header.Get("Retry-After") == "" {
@@ -245,7 +236,7 @@ type note struct {
 }
 
 func TestAPIRoundTripWithTheECSEnvironment(t *testing.T) {
-	db, _ := newDB(t)
+	db, _ := pg.CreateDatabase(t)
 	a := startReadyApp(t, map[string]string{
 		"DB_HOST": "127.0.0.1", "DB_PORT": strconv.Itoa(pg.Port), "DB_NAME": db,
 		"DB_USER": "postgres", "DB_PASSWORD": "unused-with-trust-auth", "DB_SSLMODE": "disable", "APP_ENV": "staging",
@@ -281,7 +272,7 @@ func TestAPIRoundTripWithTheECSEnvironment(t *testing.T) {
 }
 
 func TestLogsAreJSONLinesWithoutSecrets(t *testing.T) {
-	db, _ := newDB(t)
+	db, _ := pg.CreateDatabase(t)
 	const password = "s3cret-Pa55word"
 	a := startReadyApp(t, map[string]string{
 		"DB_HOST": "127.0.0.1", "DB_PORT": strconv.Itoa(pg.Port), "DB_NAME": db,
@@ -518,7 +509,7 @@ func lockNotes(t *testing.T, url string) (waiting func() int, release func()) {
 }
 
 func TestSIGTERMLetsInFlightRequestsFinish(t *testing.T) {
-	_, url := newDB(t)
+	_, url := pg.CreateDatabase(t)
 	a := startReadyApp(t, map[string]string{"DATABASE_URL": url, "DRAIN_TIMEOUT": "15s"})
 	waiting, release := lockNotes(t, url)
 
@@ -575,7 +566,7 @@ func TestSIGTERMLetsInFlightRequestsFinish(t *testing.T) {
 }
 
 func TestDrainTimeoutBoundsTheShutdown(t *testing.T) {
-	_, url := newDB(t)
+	_, url := pg.CreateDatabase(t)
 	a := startReadyApp(t, map[string]string{"DATABASE_URL": url, "DRAIN_TIMEOUT": "1s"})
 	waiting, release := lockNotes(t, url)
 	defer release()

@@ -25,15 +25,6 @@ func TestMain(m *testing.M) {
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func freshDB(t *testing.T) string {
-	t.Helper()
-	_, url, err := pg.CreateDatabase()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return url
-}
-
 func schemaVersion(t *testing.T, url string) (version int64, rows int) {
 	t.Helper()
 	pool, err := Open(url)
@@ -49,7 +40,7 @@ func schemaVersion(t *testing.T, url string) (version int64, rows int) {
 }
 
 func TestMigrateTwiceIsANoOp(t *testing.T) {
-	url := freshDB(t)
+	_, url := pg.CreateDatabase(t)
 	pool, err := Open(url)
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +62,7 @@ func TestMigrateTwiceIsANoOp(t *testing.T) {
 // Several tasks starting at once each migrate; the advisory lock must make
 // exactly one of them apply each migration and the others succeed too.
 func TestMigrateConcurrentlyAppliesEachMigrationOnce(t *testing.T) {
-	url := freshDB(t)
+	_, url := pg.CreateDatabase(t)
 	const tasks = 5
 	var wg sync.WaitGroup
 	errs := make(chan error, tasks)

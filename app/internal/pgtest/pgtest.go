@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"syscall"
+	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -210,21 +211,23 @@ func (s *Server) URL(db string) string {
 }
 
 // CreateDatabase creates an empty database with a name not used before on
-// this server (so tests can run with -count) and returns the name and URL.
-func (s *Server) CreateDatabase() (name, url string, err error) {
+// this server (so tests can run with -count) and returns the name and URL;
+// it fails t if it cannot.
+func (s *Server) CreateDatabase(t testing.TB) (name, url string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, s.URL("postgres"))
 	if err != nil {
-		return "", "", err
+		t.Fatal(err)
 	}
 	defer func() { _ = conn.Close(ctx) }()
 	s.dbs++
 	name = fmt.Sprintf("test%d", s.dbs)
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", "", err
+		t.Fatal(err)
 	}
-	return name, s.URL(name), nil
+	return name, s.URL(name)
 }
 
 func (s *Server) logTail() string {
