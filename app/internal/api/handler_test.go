@@ -132,7 +132,7 @@ func (r response) status(want int) response {
 	return r
 }
 
-// apiError checks the stable error shape and returns the code.
+// apiError checks the stable error shape, the code and the content type.
 func (r response) apiError(wantCode string) response {
 	r.t.Helper()
 	var body struct {

@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -57,9 +58,7 @@ func TestVerifyFullPassesTheRootCert(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := map[string]string{"DB_SSLMODE": "verify-full", "DB_SSLROOTCERT": ca}
-	for k, v := range ecsEnv {
-		m[k] = v
-	}
+	maps.Copy(m, ecsEnv)
 	c, err := Load(env(m))
 	if err != nil {
 		t.Fatal(err)
