@@ -16,9 +16,6 @@ import (
 // Namespace is this project's config namespace (its Pulumi project name).
 const Namespace = "octabyte-bootstrap"
 
-// RequiredTags must be in aws:defaultTags, as in the root project.
-var RequiredTags = config.RequiredTags
-
 // Config is every setting of the bootstrap stack.
 type Config struct {
 	Region      string
@@ -81,7 +78,7 @@ func Check(_ string, get func(key string) (string, bool)) ([]string, error) {
 }
 
 // Schema lists every project config key: what Pulumi.yaml must declare.
-func Schema() []Key {
+func Schema() []config.Key {
 	r := &reader{get: func(string) (string, bool) { return "", false }}
 	read(r)
 	return r.keys
@@ -187,22 +184,14 @@ func readProvider(r *reader) (string, map[string]string) {
 	return region, tags
 }
 
-// Key describes one project config key, as Pulumi.yaml declares it.
-type Key struct {
-	Name        string
-	Type        string
-	Description string
-	Default     any // nil: required
-}
-
 type reader struct {
 	get  func(key string) (string, bool)
-	keys []Key
+	keys []config.Key
 	errs []error
 }
 
 func (r *reader) declare(name, typ, desc string, def any) (string, bool) {
-	r.keys = append(r.keys, Key{Name: name, Type: typ, Description: desc, Default: def})
+	r.keys = append(r.keys, config.Key{Name: name, Type: typ, Description: desc, Default: def})
 	return r.get(Namespace + ":" + name)
 }
 

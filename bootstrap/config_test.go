@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
+	"github.com/octabyte/octabyte/config"
 	"github.com/octabyte/octabyte/plan"
 )
 
@@ -28,7 +29,7 @@ func TestExampleStackIsValidAndInAp_South_1(t *testing.T) {
 	c, err := parse(stackConfig(t))
 	require.NoError(t, err)
 	assert.Equal(t, "ap-south-1", c.Region)
-	for _, tag := range RequiredTags {
+	for _, tag := range config.RequiredTags {
 		assert.NotEmpty(t, c.DefaultTags[tag], tag)
 	}
 	assert.Equal(t, "main", c.DeployBranch)
