@@ -1,6 +1,7 @@
 package cost_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
@@ -102,5 +103,5 @@ func TestDiffShowsTheChangePerGroup(t *testing.T) {
 	base.Lines = head.Lines[:1]
 	base.Total = head.Lines[0].Monthly
 	md = cost.Diff(&base, head)
-	assert.Contains(t, md, "+")
+	assert.Contains(t, md, fmt.Sprintf("| **total** | **%.2f** | **%.2f** | **+%.2f** |", base.Total, head.Total, head.Total-base.Total))
 }
