@@ -26,10 +26,11 @@ var EventDeliveryPrincipals = []string{"events.amazonaws.com", "delivery.logs.am
 // console only offers log groups under /aws/events/ as rule targets.
 func EcsEventsLogGroup(stack string) string { return "/aws/events/" + Prefix(stack) + "ecs" }
 
-// EventPattern is an EventBridge event pattern.
+// EventPattern is an EventBridge event pattern; its $or branches leave
+// source and detail-type empty.
 type EventPattern struct {
-	Source     []string       `json:"source"`
-	DetailType []string       `json:"detail-type"`
+	Source     []string       `json:"source,omitempty"`
+	DetailType []string       `json:"detail-type,omitempty"`
 	Or         []EventPattern `json:"$or,omitempty"`
 	Detail     *EventDetail   `json:"detail,omitempty"`
 	Resources  []PrefixMatch  `json:"resources,omitempty"`
@@ -58,18 +59,6 @@ func EcsEventPattern(region, accountID, clusterArn, clusterName string) EventPat
 			{Resources: []PrefixMatch{{Prefix: fmt.Sprintf("arn:aws:ecs:%s:%s:service/%s/", region, accountID, clusterName)}}},
 		},
 	}
-}
-
-// MarshalJSON leaves out empty source and detail-type inside $or branches.
-func (p EventPattern) MarshalJSON() ([]byte, error) {
-	type plain EventPattern
-	if len(p.Source) == 0 && len(p.DetailType) == 0 {
-		return json.Marshal(struct {
-			Detail    *EventDetail  `json:"detail,omitempty"`
-			Resources []PrefixMatch `json:"resources,omitempty"`
-		}{p.Detail, p.Resources})
-	}
-	return json.Marshal(plain(p))
 }
 
 // EventLogPolicy lets EventBridge write events into one log group.
