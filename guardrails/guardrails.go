@@ -55,7 +55,6 @@ func (r Resource) str(path string) string {
 
 // Stack is everything the rules may look at.
 type Stack struct {
-	Name        string
 	Production  bool              // stricter data-protection rules
 	DefaultTags map[string]string // aws:defaultTags; nil when the engine cannot tell
 	Resources   []Resource

@@ -11,7 +11,7 @@ var ProductionStacks = []string{"prod", "production"}
 
 // FromPlan describes an offline plan to the rules.
 func FromPlan(p *plan.Plan) *Stack {
-	s := &Stack{Name: p.Stack, DefaultTags: map[string]string{}}
+	s := &Stack{DefaultTags: map[string]string{}}
 	for _, name := range ProductionStacks {
 		s.Production = s.Production || p.Stack == name
 	}
