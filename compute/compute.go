@@ -135,14 +135,15 @@ type Compute struct {
 	RunningTasks int
 }
 
-var digestPattern = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
+// DigestPattern is an image digest, as octabyte:appImage may give one.
+var DigestPattern = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
 
 // imageRef joins the repository URL and the configured digest or tag.
 func imageRef(repoURL, image string) string {
 	if image == "" {
 		return repoURL + ":no-image-yet"
 	}
-	if digestPattern.MatchString(image) {
+	if DigestPattern.MatchString(image) {
 		return repoURL + "@" + image
 	}
 	return repoURL + ":" + image

@@ -102,10 +102,8 @@ func steps(from, to, by int) []int {
 }
 
 var (
-	tagPattern    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-	acmPattern    = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$`)
-	digestShape   = regexp.MustCompile(`^sha256:`)
-	digestPattern = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
+	tagPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	acmPattern = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$`)
 )
 
 func readCompute(r *reader, c *Config) compute.ComputeArgs {
@@ -139,8 +137,8 @@ func readCompute(r *reader, c *Config) compute.ComputeArgs {
 	}
 	switch {
 	case a.Image == "":
-	case digestShape.MatchString(a.Image):
-		if !digestPattern.MatchString(a.Image) {
+	case strings.HasPrefix(a.Image, "sha256:"):
+		if !compute.DigestPattern.MatchString(a.Image) {
 			r.fail("appImage", a.Image, "a digest must be sha256: followed by 64 hex digits")
 		}
 	case !tagPattern.MatchString(a.Image):
