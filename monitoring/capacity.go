@@ -61,13 +61,28 @@ func InstanceMemoryMiB(class string) (int, bool) {
 	return 0, false // m and r classes start at .large
 }
 
-// EstimateMaxConnections is RDS for PostgreSQL's default max_connections
-// for an instance class.
-func EstimateMaxConnections(class string) (int, error) {
+// instanceMemory is InstanceMemoryMiB for callers that report the unknown class.
+func instanceMemory(class string) (int, error) {
 	mib, ok := InstanceMemoryMiB(class)
 	if !ok {
 		return 0, fmt.Errorf("unknown memory size of RDS instance class %q (known: db.t*, db.m* and db.r* classes)", class)
 	}
+	return mib, nil
+}
+
+// EstimateMaxConnections is RDS for PostgreSQL's default max_connections
+// for an instance class.
+func EstimateMaxConnections(class string) (int, error) {
+	mib, err := instanceMemory(class)
+	if err != nil {
+		return 0, err
+	}
+	return defaultMaxConnections(mib), nil
+}
+
+// defaultMaxConnections is RDS for PostgreSQL's default max_connections for
+// an instance with mib of memory.
+func defaultMaxConnections(mib int) int {
 	usable := int64(mib-ReservedMiB) * 1024 * 1024
-	return min(int(usable/MaxConnectionsDivisor), MaxConnectionsCap), nil
+	return min(int(usable/MaxConnectionsDivisor), MaxConnectionsCap)
 }

@@ -181,23 +181,19 @@ type dbLimits struct {
 
 func newDBLimits(a MonitoringArgs) (dbLimits, error) {
 	t := a.Thresholds
-	mib, ok := InstanceMemoryMiB(a.DBInstanceClass)
-	if !ok {
-		return dbLimits{}, fmt.Errorf("monitoring: unknown memory size of RDS instance class %q (known: db.t*, db.m* and db.r* classes)", a.DBInstanceClass)
+	mib, err := instanceMemory(a.DBInstanceClass)
+	if err != nil {
+		return dbLimits{}, fmt.Errorf("monitoring: %w", err)
 	}
 	l := dbLimits{
-		instanceMemoryMiB: mib,
-		freeStorageBytes:  float64(t.DBFreeStorageGB) * gib,
-		freeMemoryBytes:   float64(mib) * mebi * float64(t.DBFreeMemoryPercent) / 100,
-		maxConnections:    t.DBMaxConnections,
+		instanceMemoryMiB:  mib,
+		freeStorageBytes:   float64(t.DBFreeStorageGB) * gib,
+		freeMemoryBytes:    float64(mib) * mebi * float64(t.DBFreeMemoryPercent) / 100,
+		maxConnections:     t.DBMaxConnections,
+		maxConnectionsNote: "the configured max_connections",
 	}
-	l.maxConnectionsNote = "the configured max_connections"
 	if l.maxConnections == 0 {
-		est, err := EstimateMaxConnections(a.DBInstanceClass)
-		if err != nil {
-			return dbLimits{}, err
-		}
-		l.maxConnections = est
+		l.maxConnections = defaultMaxConnections(mib)
 		l.maxConnectionsNote = "RDS's default max_connections for " + a.DBInstanceClass + " (estimated)"
 	}
 	l.connections = float64(l.maxConnections * t.DBConnectionsPercent / 100)
