@@ -560,10 +560,24 @@ func TestDriftCheckExpectsNoChangesOnBothStacks(t *testing.T) {
 // stack's config (from its appImage output) before running the program:
 // otherwise each would plan to take the image away.
 func TestTheDeployedImageIsRestoredBeforeAnyPreview(t *testing.T) {
-	cases := map[string]string{"pr-check.yml": "preview", "drift.yml": "drift"}
-	for file, id := range cases {
-		s := one(t, file).job(t, id).step(t, "Select the stack and restore its deployed image")
-		assert.Contains(t, s.Run, "pulumi stack output appImage", file)
-		assert.Contains(t, s.Run, `pulumi config set octabyte:appImage "$image"`, file)
+	cases := []struct{ file, job string }{
+		{"pr-check.yml", "preview"}, {"drift.yml", "drift"},
+		{"deploy.yml", "staging-repository"}, {"deploy.yml", "production"},
+	}
+	const restore = "Select the stack and restore its deployed image"
+	for _, c := range cases {
+		j := one(t, c.file).job(t, c.job)
+		r := j.step(t, restore)
+		assert.Contains(t, r.Run, "pulumi stack output appImage", "%s/%s", c.file, c.job)
+		assert.Contains(t, r.Run, `pulumi config set octabyte:appImage "$image"`, "%s/%s", c.file, c.job)
+		var restored, runs bool
+		for _, s := range j.Steps {
+			restored = restored || s.Name == restore
+			if s.With["command"] == "preview" || strings.Contains(s.Run, "pulumi preview") || strings.Contains(s.Run, "pulumi up") {
+				runs = true
+				assert.True(t, restored, "%s/%s: %q runs the program before the image is restored", c.file, c.job, s.Name)
+			}
+		}
+		assert.True(t, runs, "%s/%s runs the program", c.file, c.job)
 	}
 }
