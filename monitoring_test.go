@@ -62,17 +62,12 @@ var knownMetrics = map[string]map[string][][]string{
 // taken from the resources the plan recorded.
 func stackTargets(t *testing.T, p *plan.Plan) map[string]string {
 	t.Helper()
-	only := func(typ string) plan.Resource {
-		rs := p.ByType(typ)
-		require.Len(t, rs, 1, typ)
-		return rs[0]
-	}
 	return map[string]string{
-		"ClusterName":          only("aws:ecs/cluster:Cluster").Outputs["name"].(string),
-		"ServiceName":          only("aws:ecs/service:Service").Outputs["name"].(string),
-		"LoadBalancer":         only("aws:lb/loadBalancer:LoadBalancer").Outputs["arnSuffix"].(string),
-		"TargetGroup":          only("aws:lb/targetGroup:TargetGroup").Outputs["arnSuffix"].(string),
-		"DBInstanceIdentifier": only("aws:rds/instance:Instance").Outputs["identifier"].(string),
+		"ClusterName":          only(t, p, "aws:ecs/cluster:Cluster").Outputs["name"].(string),
+		"ServiceName":          only(t, p, "aws:ecs/service:Service").Outputs["name"].(string),
+		"LoadBalancer":         only(t, p, "aws:lb/loadBalancer:LoadBalancer").Outputs["arnSuffix"].(string),
+		"TargetGroup":          only(t, p, "aws:lb/targetGroup:TargetGroup").Outputs["arnSuffix"].(string),
+		"DBInstanceIdentifier": only(t, p, "aws:rds/instance:Instance").Outputs["identifier"].(string),
 		"Environment":          p.Stack,
 	}
 }
@@ -147,9 +142,7 @@ func TestAlarmsWatchThisStacksResourcesAndNotifyTheTopic(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			p := runStack(t, stack)
 			want := stackTargets(t, p)
-			topics := p.ByType("aws:sns/topic:Topic")
-			require.Len(t, topics, 1)
-			topicArn := topics[0].Outputs["arn"]
+			topicArn := only(t, p, "aws:sns/topic:Topic").Outputs["arn"]
 
 			alarms := p.ByType("aws:cloudwatch/metricAlarm:MetricAlarm")
 			assert.Len(t, alarms, len(expectedAlarms)+1, "every alarm below plus the 5XX rate")
@@ -245,9 +238,8 @@ func TestNoHealthyTargetsAlarmWaitsForTheFirstImage(t *testing.T) {
 func TestAlarmTopicKeyLetsCloudWatchEncrypt(t *testing.T) {
 	for _, stack := range stacks {
 		p := runStack(t, stack)
-		keys := p.ByType("aws:kms/key:Key")
-		require.Len(t, keys, 1)
-		assert.Equal(t, true, keys[0].Input("enableKeyRotation"))
+		key := only(t, p, "aws:kms/key:Key")
+		assert.Equal(t, true, key.Input("enableKeyRotation"))
 		var doc struct {
 			Statement []struct {
 				Effect    string
@@ -256,7 +248,7 @@ func TestAlarmTopicKeyLetsCloudWatchEncrypt(t *testing.T) {
 				Condition map[string]map[string]any
 			}
 		}
-		require.NoError(t, json.Unmarshal([]byte(keys[0].Input("policy").(string)), &doc))
+		require.NoError(t, json.Unmarshal([]byte(key.Input("policy").(string)), &doc))
 		allowed := false
 		for _, s := range doc.Statement {
 			if s.Effect == "Allow" && s.Principal["Service"] == "cloudwatch.amazonaws.com" {
@@ -266,8 +258,7 @@ func TestAlarmTopicKeyLetsCloudWatchEncrypt(t *testing.T) {
 			}
 		}
 		assert.True(t, allowed, "%s: CloudWatch cannot publish to a topic whose key it may not use", stack)
-		topic := p.ByType("aws:sns/topic:Topic")[0]
-		assert.Equal(t, keys[0].Outputs["arn"], topic.Input("kmsMasterKeyId"))
+		assert.Equal(t, key.Outputs["arn"], only(t, p, "aws:sns/topic:Topic").Input("kmsMasterKeyId"))
 	}
 }
 
@@ -484,19 +475,16 @@ func TestOnlyProdShowsContainerInsightsTaskCounts(t *testing.T) {
 func TestEcsEventsGoToTheirLogGroup(t *testing.T) {
 	for _, stack := range stacks {
 		p := runStack(t, stack)
-		cluster := p.ByType("aws:ecs/cluster:Cluster")[0]
-		rules := p.ByType("aws:cloudwatch/eventRule:EventRule")
-		require.Len(t, rules, 1)
+		cluster := only(t, p, "aws:ecs/cluster:Cluster")
 		var pattern map[string]any
-		require.NoError(t, json.Unmarshal([]byte(rules[0].Input("eventPattern").(string)), &pattern))
+		require.NoError(t, json.Unmarshal([]byte(only(t, p, "aws:cloudwatch/eventRule:EventRule").Input("eventPattern").(string)), &pattern))
 		assert.Equal(t, []any{"aws.ecs"}, pattern["source"])
 		or := pattern["$or"].([]any)
 		assert.Equal(t, []any{cluster.Outputs["arn"]}, or[0].(map[string]any)["detail"].(map[string]any)["clusterArn"], "only this cluster's events")
 
 		group, ok := p.Find("aws:cloudwatch/logGroup:LogGroup", "ecs-events")
 		require.True(t, ok)
-		target := p.ByType("aws:cloudwatch/eventTarget:EventTarget")[0]
-		assert.Equal(t, group.Outputs["arn"], target.Input("arn"))
+		assert.Equal(t, group.Outputs["arn"], only(t, p, "aws:cloudwatch/eventTarget:EventTarget").Input("arn"))
 		assert.Equal(t, "/aws/events/octabyte-"+stack+"-ecs", p.Outputs["ecsEventsLogGroupName"])
 	}
 }
@@ -511,7 +499,7 @@ func TestMonitoringOutputsAreExported(t *testing.T) {
 			assert.Equal(t, name, p.Outputs[key+"Name"])
 			assert.Equal(t, "https://"+region+".console.aws.amazon.com/cloudwatch/home?region="+region+"#dashboards/dashboard/"+name, p.Outputs[key+"Url"])
 		}
-		assert.Equal(t, p.ByType("aws:sns/topic:Topic")[0].Outputs["arn"], p.Outputs["alarmTopicArn"])
+		assert.Equal(t, only(t, p, "aws:sns/topic:Topic").Outputs["arn"], p.Outputs["alarmTopicArn"])
 	}
 }
 
