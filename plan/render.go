@@ -70,15 +70,6 @@ func Render(w io.Writer, p *Plan) {
 	}
 }
 
-// JSON is the machine-readable plan.
-func (p *Plan) JSON() ([]byte, error) {
-	return json.MarshalIndent(struct {
-		Stack     string         `json:"stack"`
-		Resources []Resource     `json:"resources"`
-		Outputs   map[string]any `json:"outputs"`
-	}{p.Stack, p.Resources, p.Outputs}, "", "  ")
-}
-
 func countComponents(p *Plan) int {
 	n := 0
 	for _, r := range p.Resources {

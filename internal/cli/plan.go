@@ -18,77 +18,55 @@ import (
 	"github.com/octabyte/octabyte/plan"
 )
 
-// document is the --json form: the plan plus its cost estimate.
-type document struct {
-	Stack     string          `json:"stack"`
-	Resources []plan.Resource `json:"resources"`
-	Outputs   map[string]any  `json:"outputs"`
-	Cost      *cost.Estimate  `json:"cost"`
-}
-
-// Plan runs `plan` with the given arguments and returns the exit code:
-// 0 for a plan, 1 when the program fails or a mandatory guardrail is
-// broken, 2 for bad usage or config.
+// Plan runs the root program's `plan` with the given arguments and returns
+// the exit code: 0 for a plan, 1 when the program fails or a mandatory
+// guardrail is broken, 2 for bad usage or config.
 func Plan(args []string, program pulumi.RunFunc, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	stack := fs.String("stack", "staging", "stack whose Pulumi.<stack>.yaml to use")
-	dir := fs.String("dir", ".", "directory holding the stack files")
-	asJSON := fs.Bool("json", false, "print the plan and its cost estimate as JSON")
+	f := newPlanFlags(fs, "staging")
 	costDiff := fs.String("cost-diff", "", "print, as Markdown, the cost change from the plan in this --json file (e.g. the base commit's) to this one")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	fail := func(code int, err error) int {
-		fmt.Fprintln(stderr, "error:", err)
-		return code
-	}
-	cfg, err := plan.LoadStackConfig(*dir, *stack)
-	if err != nil {
-		return fail(2, err)
-	}
-	parsed, err := config.Parse(*stack, lookup(cfg))
-	if err != nil {
-		return fail(2, err)
-	}
-	p, err := plan.Run(program, *stack, cfg)
-	if err != nil {
-		return fail(1, err)
+	var parsed *config.Config
+	root := Project{Name: plan.Project, Dirs: []string{"."}, Check: func(stack string, get func(string) (string, bool)) ([]string, error) {
+		var err error
+		if parsed, err = config.Parse(stack, get); err != nil {
+			return nil, err
+		}
+		return parsed.Warnings, nil
+	}}
+	p, warnings, failure := root.prepare(f, program)
+	if failure != nil {
+		return fail(stderr, failure)
 	}
 	estimate, err := cost.New(p, parsed.Cost)
 	if err != nil {
-		return fail(1, err)
+		return fail(stderr, &exitError{1, err})
 	}
 	verdict := guardrails.Evaluate(guardrails.FromPlan(p), guardrails.Rules())
 
 	switch {
-	case *asJSON:
-		b, err := json.MarshalIndent(document{Stack: p.Stack, Resources: p.Resources, Outputs: p.Outputs, Cost: estimate}, "", "  ")
-		if err != nil {
-			return fail(1, err)
+	case *f.asJSON:
+		if err := writeJSON(stdout, document{Stack: p.Stack, Resources: p.Resources, Outputs: p.Outputs, Cost: estimate}); err != nil {
+			return fail(stderr, &exitError{1, err})
 		}
-		fmt.Fprintln(stdout, string(b))
 	case *costDiff != "":
 		base, err := readEstimate(*costDiff)
 		if err != nil {
-			return fail(2, err)
+			return fail(stderr, &exitError{2, err})
 		}
 		fmt.Fprint(stdout, cost.Diff(base, estimate))
 	default:
-		plan.Render(stdout, p)
-		if len(parsed.Warnings) > 0 {
-			fmt.Fprintln(stdout, "\nWarnings:")
-			for _, w := range parsed.Warnings {
-				fmt.Fprintln(stdout, "  !", w)
-			}
-		}
+		render(stdout, p, warnings)
 		fmt.Fprintln(stdout, "\nGuardrails:")
 		verdict.Render(stdout)
 		fmt.Fprintln(stdout)
 		estimate.Render(stdout)
 	}
 	if err := verdict.Err(); err != nil {
-		return fail(1, err)
+		return fail(stderr, &exitError{1, err})
 	}
 	return 0
 }
@@ -105,11 +83,4 @@ func readEstimate(path string) (*cost.Estimate, error) {
 		return nil, fmt.Errorf("%s: not a `plan --json` file: %w", path, err)
 	}
 	return doc.Cost, nil
-}
-
-func lookup(cfg map[string]string) func(string) (string, bool) {
-	return func(key string) (string, bool) {
-		v, ok := cfg[key]
-		return v, ok
-	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/octabyte/octabyte/cost"
 	"github.com/octabyte/octabyte/plan"
 )
 
@@ -30,59 +32,109 @@ type Project struct {
 	Check func(stack string, get func(key string) (string, bool)) ([]string, error)
 }
 
+// document is the --json form: the plan, and its cost estimate where the
+// project has one.
+type document struct {
+	Stack     string          `json:"stack"`
+	Resources []plan.Resource `json:"resources"`
+	Outputs   map[string]any  `json:"outputs"`
+	Cost      *cost.Estimate  `json:"cost,omitempty"`
+}
+
+// planFlags are the flags every project's plan takes.
+type planFlags struct {
+	stack, dir *string
+	asJSON     *bool
+}
+
+func newPlanFlags(fs *flag.FlagSet, defaultStack string) planFlags {
+	return planFlags{
+		stack:  fs.String("stack", defaultStack, "stack whose Pulumi.<stack>.yaml to use"),
+		dir:    fs.String("dir", "", "directory holding the stack files (default: the project's own)"),
+		asJSON: fs.Bool("json", false, "print the plan as JSON"),
+	}
+}
+
+// exitError carries the exit code a failure maps to: 1 when the program
+// or a guardrail fails, 2 for bad usage or config.
+type exitError struct {
+	code int
+	err  error
+}
+
+func fail(stderr io.Writer, e *exitError) int {
+	fmt.Fprintln(stderr, "error:", e.err)
+	return e.code
+}
+
+// prepare loads and checks the stack's config and runs the program under
+// the mock engine: what every project's plan does first.
+func (proj Project) prepare(f planFlags, program pulumi.RunFunc) (*plan.Plan, []string, *exitError) {
+	if *f.stack == "" {
+		return nil, nil, &exitError{2, fmt.Errorf("--stack is required")}
+	}
+	if *f.dir == "" {
+		*f.dir = proj.stackDir(*f.stack)
+	}
+	cfg, err := plan.LoadProjectStackConfig(*f.dir, proj.Name, *f.stack)
+	if err != nil {
+		return nil, nil, &exitError{2, err}
+	}
+	var warnings []string
+	if proj.Check != nil {
+		if warnings, err = proj.Check(*f.stack, lookup(cfg)); err != nil {
+			return nil, nil, &exitError{2, err}
+		}
+	}
+	p, err := plan.RunProject(proj.Name, program, *f.stack, cfg)
+	if err != nil {
+		return nil, nil, &exitError{1, err}
+	}
+	return p, warnings, nil
+}
+
 // PlanProject is Plan for any project of the repository: it runs `plan` with
 // the given arguments and returns the exit code: 0 for a plan, 1 when the
 // program fails, 2 for bad usage or config.
 func PlanProject(args []string, proj Project, program pulumi.RunFunc, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	stack := fs.String("stack", proj.DefaultStack, "stack whose Pulumi.<stack>.yaml to use")
-	dir := fs.String("dir", "", "directory holding the stack files (default: the project's own)")
-	asJSON := fs.Bool("json", false, "print the plan as JSON")
+	f := newPlanFlags(fs, proj.DefaultStack)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *stack == "" {
-		fmt.Fprintln(stderr, "error: --stack is required")
-		return 2
+	p, warnings, failure := proj.prepare(f, program)
+	if failure != nil {
+		return fail(stderr, failure)
 	}
-	if *dir == "" {
-		*dir = proj.stackDir(*stack)
-	}
-	cfg, err := plan.LoadProjectStackConfig(*dir, proj.Name, *stack)
-	if err != nil {
-		fmt.Fprintln(stderr, "error:", err)
-		return 2
-	}
-	var warnings []string
-	if proj.Check != nil {
-		if warnings, err = proj.Check(*stack, lookup(cfg)); err != nil {
-			fmt.Fprintln(stderr, "error:", err)
-			return 2
+	if *f.asJSON {
+		if err := writeJSON(stdout, document{Stack: p.Stack, Resources: p.Resources, Outputs: p.Outputs}); err != nil {
+			return fail(stderr, &exitError{1, err})
 		}
-	}
-	p, err := plan.RunProject(proj.Name, program, *stack, cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "error:", err)
-		return 1
-	}
-	if *asJSON {
-		b, err := p.JSON()
-		if err != nil {
-			fmt.Fprintln(stderr, "error:", err)
-			return 1
-		}
-		fmt.Fprintln(stdout, string(b))
 		return 0
 	}
-	plan.Render(stdout, p)
+	render(stdout, p, warnings)
+	return 0
+}
+
+func writeJSON(w io.Writer, doc document) error {
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(w, string(b))
+	return err
+}
+
+// render prints the plan's tree and outputs, then the config warnings.
+func render(w io.Writer, p *plan.Plan, warnings []string) {
+	plan.Render(w, p)
 	if len(warnings) > 0 {
-		fmt.Fprintln(stdout, "\nWarnings:")
-		for _, w := range warnings {
-			fmt.Fprintln(stdout, "  !", w)
+		fmt.Fprintln(w, "\nWarnings:")
+		for _, warning := range warnings {
+			fmt.Fprintln(w, "  !", warning)
 		}
 	}
-	return 0
 }
 
 // stackDir is the first of the project's directories that holds the stack
@@ -94,4 +146,11 @@ func (proj Project) stackDir(stack string) string {
 		}
 	}
 	return "."
+}
+
+func lookup(cfg map[string]string) func(string) (string, bool) {
+	return func(key string) (string, bool) {
+		v, ok := cfg[key]
+		return v, ok
+	}
 }
