@@ -37,6 +37,8 @@ type Config struct {
 	Stack       string
 	Region      string
 	DefaultTags map[string]string
+	// LogRetentionDays applies to every log group of the stack.
+	LogRetentionDays int
 
 	Network    network.NetworkArgs
 	Logging    logging.LoggingArgs
@@ -90,12 +92,13 @@ var regionPattern = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$`)
 func read(r *reader, stack string) *Config {
 	c := &Config{Stack: stack}
 	c.Region, c.DefaultTags = readProvider(r)
-	c.Network = readNetwork(r)
+	c.LogRetentionDays = r.oneOf("logRetentionDays", 14, "Retention in days of every CloudWatch log group of the stack", LogRetentionDays)
+	c.Network = readNetwork(r, c.LogRetentionDays)
 	c.Network.Region = c.Region
 	forceDestroy := r.boolean("forceDestroy", true, "Let `pulumi destroy` delete non-empty buckets and repositories (disposable stacks only)")
-	c.Logging = readLogging(r, c.Network.FlowLogRetentionDays, forceDestroy)
+	c.Logging = readLogging(r, c.LogRetentionDays, forceDestroy)
 	c.Logging.Region = c.Region
-	c.Database = readDatabase(r, stack, c.Network.FlowLogRetentionDays)
+	c.Database = readDatabase(r, stack, c.LogRetentionDays)
 	c.Compute = readCompute(r, c)
 	c.Compute.ForceDelete = forceDestroy
 	c.Monitoring = readMonitoring(r, c)
@@ -163,13 +166,13 @@ func readProvider(r *reader) (string, map[string]string) {
 	return region, tags
 }
 
-func readNetwork(r *reader) network.NetworkArgs {
+func readNetwork(r *reader, retention int) network.NetworkArgs {
 	n := network.NetworkArgs{
 		CIDR:    r.str("vpcCidr", "10.0.0.0/16", "Private IPv4 CIDR block of the VPC, /16 to /18 (room for /24 public and /20 private subnets per AZ)"),
 		AZCount: r.integer("azCount", 2, "Availability zones; each gets one public and one private subnet", 2, 3),
 		NAT: network.NATStrategy(r.str("natGateways", string(network.NATSingle),
 			"NAT gateways: single (cheapest) or onePerAz (no cross-AZ dependency)", string(network.NATSingle), string(network.NATOnePerAZ))),
-		FlowLogRetentionDays: r.oneOf("logRetentionDays", 14, "Retention in days of every CloudWatch log group of the stack", LogRetentionDays),
+		FlowLogRetentionDays: retention,
 		S3GatewayEndpoint:    r.boolean("s3GatewayEndpoint", true, "Free S3 gateway endpoint, so ECR image layers do not pay the NAT gateway's per-GB charge"),
 	}
 	if err := checkCIDR(n.CIDR, n.AZCount); err != nil {

@@ -48,6 +48,7 @@ func TestNetworkDefaultsPerStack(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, network.NATSingle, staging.Network.NAT, "staging keeps the seed's single NAT gateway")
 	assert.Equal(t, network.NATOnePerAZ, prod.Network.NAT, "prod survives an AZ outage")
+	assert.Equal(t, 14, staging.LogRetentionDays)
 	assert.Equal(t, 14, staging.Network.FlowLogRetentionDays)
 }
 

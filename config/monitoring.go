@@ -15,7 +15,7 @@ func readMonitoring(r *reader, c *Config) monitoring.MonitoringArgs {
 		Region:            c.Region,
 		Environment:       c.Stack,
 		AlarmEmails:       r.list("alarmEmails", "Email addresses notified when an alarm fires or recovers (each must confirm the subscription SNS sends)"),
-		LogRetentionDays:  c.Network.FlowLogRetentionDays,
+		LogRetentionDays:  c.LogRetentionDays,
 		ContainerInsights: c.Compute.ContainerInsights,
 		DBInstanceClass:   c.Database.InstanceClass,
 		KeyDeletionDays:   30,
