@@ -41,8 +41,13 @@ func run(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
+	partition, err := aws.GetPartition(ctx, nil)
+	if err != nil {
+		return err
+	}
 	cfg.SetAccount(identity.AccountId)
-	if err := ctx.RegisterStackTransformation(scopeRoles(cfg.IAMPath, cfg.IAMBoundary)); err != nil {
+	boundary := cfg.RoleBoundary(partition.Partition, identity.AccountId)
+	if err := ctx.RegisterStackTransformation(scopeRoles(cfg.IAMPath, boundary)); err != nil {
 		return err
 	}
 

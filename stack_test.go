@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/octabyte/octabyte/bootstrap/workload"
 	"github.com/octabyte/octabyte/plan"
 )
 
@@ -152,19 +153,31 @@ func TestEngineerFacingOutputs(t *testing.T) {
 	}
 }
 
+// With no config, every role carries the bootstrap's boundary, the one its
+// deploy roles require for iam:CreateRole (bootstrap's tests pin the same
+// ARN); an override replaces it and "none" drops it.
 func TestEveryRoleIsUnderTheStackPathWithTheBoundary(t *testing.T) {
-	boundary := "arn:aws:iam::123456789012:policy/octabyte-ci/octabyte-workload-boundary"
-	for _, stack := range stacks {
-		cfg, err := plan.LoadStackConfig(".", stack)
-		require.NoError(t, err)
-		cfg["octabyte:iamPermissionsBoundaryArn"] = boundary
-		p, err := plan.Run(run, stack, cfg)
-		require.NoError(t, err)
-		roles := p.ByType("aws:iam/role:Role")
-		require.NotEmpty(t, roles)
-		for _, r := range roles {
-			assert.Equal(t, "/octabyte/"+stack+"/", r.Input("path"), r.Name)
-			assert.Equal(t, boundary, r.Input("permissionsBoundary"), r.Name)
+	bootstrapBoundary := workload.BoundaryARN("aws", plan.AccountID, "octabyte")
+	own := "arn:aws:iam::" + plan.AccountID + ":policy/platform/org-boundary"
+	for _, tc := range []struct{ setting, want string }{{"", bootstrapBoundary}, {own, own}, {"none", ""}} {
+		for _, stack := range stacks {
+			cfg, err := plan.LoadStackConfig(".", stack)
+			require.NoError(t, err)
+			if tc.setting != "" {
+				cfg["octabyte:iamPermissionsBoundaryArn"] = tc.setting
+			}
+			p, err := plan.Run(run, stack, cfg)
+			require.NoError(t, err)
+			roles := p.ByType("aws:iam/role:Role")
+			require.NotEmpty(t, roles)
+			for _, r := range roles {
+				assert.Equal(t, "/octabyte/"+stack+"/", r.Input("path"), r.Name)
+				if tc.want == "" {
+					assert.Nil(t, r.Input("permissionsBoundary"), r.Name)
+				} else {
+					assert.Equal(t, tc.want, r.Input("permissionsBoundary"), "%s with setting %q", r.Name, tc.setting)
+				}
+			}
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/octabyte/octabyte/bootstrap/workload"
 	"github.com/octabyte/octabyte/internal/policydoc"
 )
 
@@ -74,10 +75,10 @@ type CI struct {
 // per stack, each trusted only by this repository's matching jobs.
 func NewCI(ctx *pulumi.Context, name string, a *CIArgs, opts ...pulumi.ResourceOption) (*CI, error) {
 	c := &CI{
-		RolePath: "/" + a.Project + "-ci/",
+		RolePath: workload.CIPath(a.Project),
 		WorkloadPaths: map[string]string{
-			a.StagingStack:    "/" + a.Project + "/" + a.StagingStack + "/",
-			a.ProductionStack: "/" + a.Project + "/" + a.ProductionStack + "/",
+			a.StagingStack:    workload.RolePath(a.Project, a.StagingStack),
+			a.ProductionStack: workload.RolePath(a.Project, a.ProductionStack),
 		},
 	}
 	if err := ctx.RegisterComponentResource("octabyte-bootstrap:ci:GitHubOIDC", name, c, opts...); err != nil {
@@ -100,7 +101,7 @@ func NewCI(ctx *pulumi.Context, name string, a *CIArgs, opts ...pulumi.ResourceO
 	}
 
 	boundary, err := iam.NewPolicy(ctx, "workload-boundary", &iam.PolicyArgs{
-		Name:        pulumi.String(a.Project + "-workload-boundary"),
+		Name:        pulumi.String(workload.BoundaryName(a.Project)),
 		Path:        pulumi.String(c.RolePath),
 		Description: pulumi.String("Permissions boundary every role the " + a.Project + " stacks create must carry"),
 		Policy:      pulumi.String(workloadBoundary(a).JSON()),

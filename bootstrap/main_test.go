@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/octabyte/octabyte/bootstrap/workload"
 	"github.com/octabyte/octabyte/internal/cli"
 	"github.com/octabyte/octabyte/plan"
 )
@@ -327,6 +328,9 @@ func deployPolicyOf(t *testing.T, p *plan.Plan, stack string) policy {
 func TestDeployRolesManageOnlyTheirStacksIAM(t *testing.T) {
 	p := runBootstrap(t)
 	boundary := find(t, p, "aws:iam/policy:Policy", "workload-boundary").Outputs["arn"]
+	// The stacks derive the same ARN by default (config.RoleBoundary), so
+	// their roles need no config step to be creatable by these roles.
+	assert.Equal(t, workload.BoundaryARN("aws", plan.AccountID, "octabyte"), boundary)
 	for _, stack := range []string{"staging", "prod"} {
 		t.Run(stack, func(t *testing.T) {
 			doc := deployPolicyOf(t, p, stack)

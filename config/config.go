@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	pulumiconfig "github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
+	"github.com/octabyte/octabyte/bootstrap/workload"
 	"github.com/octabyte/octabyte/compute"
 	"github.com/octabyte/octabyte/cost"
 	"github.com/octabyte/octabyte/database"
@@ -47,9 +48,10 @@ type Config struct {
 	Monitoring monitoring.MonitoringArgs
 	Cost       cost.Assumptions // usage the cost estimate assumes
 
-	// IAMPath and IAMBoundary are set on every IAM role of the stack: the CI
-	// deploy roles (bootstrap/) may only manage roles under this path that
-	// carry this permissions boundary.
+	// IAMPath is set on every IAM role of the stack, with the permissions
+	// boundary RoleBoundary derives from IAMBoundary (the config value):
+	// the CI deploy roles (bootstrap/) may only manage roles under this
+	// path that carry their boundary.
 	IAMPath     string
 	IAMBoundary string
 
@@ -104,10 +106,10 @@ func read(r *reader, stack string) *Config {
 	c.Monitoring = readMonitoring(r, c)
 	c.Cost = readCost(r)
 	c.Cost.PlannedTasks = c.Compute.DesiredCount
-	c.IAMPath = "/octabyte/" + stack + "/"
-	c.IAMBoundary = r.str("iamPermissionsBoundaryArn", "", "Permissions boundary on every IAM role (the bootstrap's workloadPermissionsBoundaryArn output); empty for none")
-	if c.IAMBoundary != "" && !boundaryPattern.MatchString(c.IAMBoundary) {
-		r.fail("iamPermissionsBoundaryArn", c.IAMBoundary, "must be an IAM policy ARN (arn:aws:iam::<account>:policy/...)")
+	c.IAMPath = workload.RolePath(Namespace, stack)
+	c.IAMBoundary = r.str("iamPermissionsBoundaryArn", "", "Permissions boundary on every IAM role: empty for the bootstrap's (what its deploy roles require), another policy ARN, or none")
+	if c.IAMBoundary != "" && c.IAMBoundary != NoBoundary && !boundaryPattern.MatchString(c.IAMBoundary) {
+		r.fail("iamPermissionsBoundaryArn", c.IAMBoundary, "must be empty (the bootstrap's boundary), an IAM policy ARN (arn:aws:iam::<account>:policy/...) or %q", NoBoundary)
 	}
 	c.Warnings = warnings(c)
 	return c
@@ -123,6 +125,23 @@ func warnings(c *Config) []string {
 		w = append(w, "octabyte:dbFinalSnapshot is false: deleting the database (after lifting protection) keeps no final snapshot")
 	}
 	return w
+}
+
+// NoBoundary as octabyte:iamPermissionsBoundaryArn creates roles without a
+// permissions boundary (for accounts deployed without the bootstrap's roles).
+const NoBoundary = "none"
+
+// RoleBoundary is the permissions boundary ARN every role of the stack
+// carries in this account: by default the bootstrap's, which its deploy
+// roles require; "" when the config says none.
+func (c *Config) RoleBoundary(partition, account string) string {
+	switch c.IAMBoundary {
+	case "":
+		return workload.BoundaryARN(partition, account, Namespace)
+	case NoBoundary:
+		return ""
+	}
+	return c.IAMBoundary
 }
 
 // SetAccount records the deploying account, which trust policies name.

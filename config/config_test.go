@@ -86,6 +86,8 @@ func TestInvalidValuesNameKeyValueAndAllowed(t *testing.T) {
 		{"octabyte:certificateArn", "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000", []string{"octabyte:certificateArn", "ap-south-1"}},
 		{"octabyte:desiredCount", "0", []string{"octabyte:desiredCount", "between 1 and 100"}},
 		{"octabyte:dbSslMode", "disable", []string{"octabyte:dbSslMode", "require, verify-full"}},
+		{"octabyte:iamPermissionsBoundaryArn", "my-boundary", []string{"octabyte:iamPermissionsBoundaryArn", "my-boundary", "IAM policy ARN", `"none"`}},
+		{"octabyte:iamPermissionsBoundaryArn", "arn:aws:iam::123456789012:role/x", []string{"octabyte:iamPermissionsBoundaryArn", "IAM policy ARN"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {

@@ -199,10 +199,10 @@ func (m *mocks) compute(r Resource) (string, map[string]any) {
 	case "aws:cloudwatch/logGroup:LogGroup":
 		out["arn"] = arn("logs", "log-group:"+name)
 	case "aws:iam/role:Role":
-		out["arn"] = fmt.Sprintf("arn:aws:iam::%s:role/%s", acct, name)
+		out["arn"] = fmt.Sprintf("arn:aws:iam::%s:role%s%s", acct, iamPath(r), name)
 		out["uniqueId"] = "AROA" + strings.ToUpper(suffix(r.URN, 17))
 	case "aws:iam/policy:Policy":
-		out["arn"] = fmt.Sprintf("arn:aws:iam::%s:policy/%s", acct, name)
+		out["arn"] = fmt.Sprintf("arn:aws:iam::%s:policy%s%s", acct, iamPath(r), name)
 	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
 		url, _ := r.Inputs["url"].(string)
 		out["arn"] = fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", acct, strings.TrimPrefix(url, "https://"))
@@ -270,6 +270,15 @@ func (m *mocks) compute(r Resource) (string, map[string]any) {
 	}
 	out["id"] = id
 	return id, out
+}
+
+// iamPath is a role's or policy's path, which IAM puts in its ARN between
+// the resource type and the name ("/" by default).
+func iamPath(r Resource) string {
+	if p, _ := r.Inputs["path"].(string); p != "" {
+		return p
+	}
+	return "/"
 }
 
 func lastSegment(s string) string {
