@@ -7,12 +7,14 @@ GOBIN := $(shell go env GOPATH)/bin
 
 .PHONY: plan plan-json plan-bootstrap test test-infra test-app smoke lint fmt bench tools
 
-## plan: print the full plan of STACK (staging|prod) offline, no AWS account needed
+## plan: print the full plan of STACK (staging|prod) offline, no AWS account needed;
+## PREVIEW=1 shows it as a first `pulumi preview` (values AWS computes unknown)
+PLAN_FLAGS := --stack $(STACK) $(if $(filter 1 true yes,$(PREVIEW)),--preview)
 plan:
-	go run . plan --stack $(STACK)
+	go run . plan $(PLAN_FLAGS)
 
 plan-json:
-	go run . plan --stack $(STACK) --json
+	go run . plan $(PLAN_FLAGS) --json
 
 ## plan-bootstrap: the one-time per-account bootstrap project, offline
 plan-bootstrap:

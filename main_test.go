@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,9 +20,20 @@ var stacks = []string{"staging", "prod"}
 // runStack runs the whole program with the stack's real config file.
 func runStack(t *testing.T, stack string) *plan.Plan {
 	t.Helper()
+	return runStackIn(t, stack, plan.Apply)
+}
+
+// previewStack runs the program as a first `pulumi preview` of the stack.
+func previewStack(t *testing.T, stack string) *plan.Plan {
+	t.Helper()
+	return runStackIn(t, stack, plan.Preview)
+}
+
+func runStackIn(t *testing.T, stack string, mode plan.Mode) *plan.Plan {
+	t.Helper()
 	cfg, err := plan.LoadStackConfig(".", stack)
 	require.NoError(t, err)
-	p, err := plan.Run(run, stack, cfg)
+	p, err := plan.RunProject(plan.Project, mode, run, stack, cfg)
 	require.NoError(t, err)
 	return p
 }
@@ -106,6 +118,32 @@ func TestPlanCommandRejectsABrokenStackFile(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut.String(), `octabyte:natGateways = "everywhere": must be one of single, onePerAz`)
 	assert.Empty(t, out.String())
+}
+
+// `plan --preview` is a first `pulumi preview`: the program runs to the
+// end on unknowns, the tree says which values wait for apply, and no
+// mandatory guardrail fails.
+func TestPlanCommandPreview(t *testing.T) {
+	for _, stack := range stacks {
+		var out, errOut bytes.Buffer
+		code := cli.Plan([]string{"--stack", stack, "--preview"}, run, &out, &errOut)
+		require.Equal(t, 0, code, errOut.String())
+		assert.Contains(t, out.String(), "As a first `pulumi preview` sees it")
+		assert.Regexp(t, `albUrl\s+\(known after apply\)`, out.String())
+		assert.Contains(t, out.String(), "unknown until apply NET-004")
+		assert.NotContains(t, out.String(), "FAIL")
+
+		out.Reset()
+		require.Equal(t, 0, cli.Plan([]string{"--stack", stack, "--preview", "--json"}, run, &out, &errOut), errOut.String())
+		var doc struct {
+			Mode    string
+			Outputs map[string]any
+		}
+		require.NoError(t, json.Unmarshal(out.Bytes(), &doc))
+		assert.Equal(t, "preview", doc.Mode)
+		assert.Equal(t, map[string]any{"$unknown": "known after apply"}, doc.Outputs["vpcId"])
+		assert.Equal(t, "/octabyte/"+stack+"/app", doc.Outputs["appLogGroupName"], "config-derived values stay known")
+	}
 }
 
 func TestPlanCommandJSON(t *testing.T) {

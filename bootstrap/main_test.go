@@ -21,7 +21,7 @@ const repo = "octabyte/octabyte"
 // runBootstrap runs the whole program with the example stack file.
 func runBootstrap(t *testing.T) *plan.Plan {
 	t.Helper()
-	p, err := plan.RunProject(Namespace, run, "bootstrap", stackConfig(t))
+	p, err := plan.RunProject(Namespace, plan.Apply, run, "bootstrap", stackConfig(t))
 	require.NoError(t, err)
 	return p
 }
@@ -129,7 +129,7 @@ func TestStateBucketIsVersionedEncryptedPrivateAndOwnerEnforced(t *testing.T) {
 func TestStateBucketLifecycleExpiresOldVersionsAndAbortsUploads(t *testing.T) {
 	cfg := stackConfig(t)
 	cfg["octabyte-bootstrap:noncurrentVersionExpirationDays"] = "45"
-	p, err := plan.RunProject(Namespace, run, "bootstrap", cfg)
+	p, err := plan.RunProject(Namespace, plan.Apply, run, "bootstrap", cfg)
 	require.NoError(t, err)
 	lc := bucketChild(t, p, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")
 	rules := lc.Input("rules").([]any)
@@ -267,7 +267,7 @@ func TestTrustFollowsTheConfiguredRepositoryBranchAndEnvironment(t *testing.T) {
 	cfg["octabyte-bootstrap:githubRepository"] = "acme/infra"
 	cfg["octabyte-bootstrap:deployBranch"] = "release"
 	cfg["octabyte-bootstrap:productionEnvironment"] = "live"
-	p, err := plan.RunProject(Namespace, run, "bootstrap", cfg)
+	p, err := plan.RunProject(Namespace, plan.Apply, run, "bootstrap", cfg)
 	require.NoError(t, err)
 	sub := func(role string) []string {
 		return strs(trust(t, p, role).Condition["StringEquals"]["token.actions.githubusercontent.com:sub"])
@@ -405,7 +405,7 @@ func TestAnExistingOIDCProviderIsReused(t *testing.T) {
 	cfg := stackConfig(t)
 	existing := "arn:aws:iam::" + plan.AccountID + ":oidc-provider/token.actions.githubusercontent.com"
 	cfg["octabyte-bootstrap:existingOidcProviderArn"] = existing
-	p, err := plan.RunProject(Namespace, run, "bootstrap", cfg)
+	p, err := plan.RunProject(Namespace, plan.Apply, run, "bootstrap", cfg)
 	require.NoError(t, err)
 	assert.Empty(t, p.ByType("aws:iam/openIdConnectProvider:OpenIdConnectProvider"))
 	assert.Equal(t, map[string]any{"Federated": existing}, trust(t, p, "deploy-prod").Principal)
@@ -467,7 +467,7 @@ func TestBadConfigRegistersNothing(t *testing.T) {
 		t.Run(key, func(t *testing.T) {
 			cfg := stackConfig(t)
 			cfg[key] = value
-			p, err := plan.RunProject(Namespace, run, "bootstrap", cfg)
+			p, err := plan.RunProject(Namespace, plan.Apply, run, "bootstrap", cfg)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), key)
 			assert.Empty(t, p.Resources, "invalid config must fail before any resource is registered")

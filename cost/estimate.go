@@ -140,6 +140,11 @@ func New(p *plan.Plan, a Assumptions) (*Estimate, error) {
 		}
 	}
 	est.logs(logGroups)
+	// Registration order varies from run to run; the estimate does not.
+	sort.SliceStable(est.e.Lines, func(i, j int) bool {
+		a, b := est.e.Lines[i], est.e.Lines[j]
+		return a.Group+"\x00"+a.Item < b.Group+"\x00"+b.Item
+	})
 	est.e.Free, est.e.NotPriced = keys(free), keys(notPriced)
 	for _, l := range est.e.Lines {
 		est.e.Total += l.Monthly
@@ -188,6 +193,11 @@ func (est *estimator) vpc(r plan.Resource) {
 func (est *estimator) alb(r plan.Resource) {
 	pr := est.prices
 	subnets := len(list(r.Input("subnets")))
+	if plan.IsUnknown(r.Input("subnets")) { // one per AZ of the VPC, whose ids apply tells
+		for _, vpc := range est.p.ByType("awsx:ec2:Vpc") {
+			subnets = int(number(vpc.Input("numberOfAvailabilityZones"), 2))
+		}
+	}
 	rps := float64(est.a.RequestsPerMonth) / (HoursPerMonth * 3600)
 	gbPerHour := rps * 3600 * bytesPerRequest / 1e9
 	lcu := math.Max(rps/25, gbPerHour) // new connections or processed bytes, whichever is larger
@@ -231,7 +241,7 @@ func (est *estimator) service(r plan.Resource) {
 
 func (est *estimator) taskDefinition(svc plan.Resource) (plan.Resource, bool) {
 	for _, td := range est.p.ByType("aws:ecs/taskDefinition:TaskDefinition") {
-		if td.Outputs["arn"] == svc.Input("taskDefinition") {
+		if svc.Refers("taskDefinition", td, "arn") {
 			return td, true
 		}
 	}
@@ -295,7 +305,7 @@ func (est *estimator) bucket(r plan.Resource) {
 	monthly := float64(est.a.AccessLogGBPerMonth)
 	standardDays, iaDays := 365.0, 0.0
 	for _, lc := range est.p.ByType("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2") {
-		if lc.Input("bucket") != r.Outputs["id"] {
+		if !lc.Refers("bucket", r, "id") {
 			continue
 		}
 		for _, rule := range list(lc.Input("rules")) {

@@ -6,10 +6,10 @@ package guardrails
 
 import (
 	"fmt"
-
-	"github.com/octabyte/octabyte/plan"
 	"sort"
 	"strings"
+
+	"github.com/octabyte/octabyte/plan"
 )
 
 // Severity says whether a violation blocks a deployment.
@@ -36,8 +36,10 @@ type Resource struct {
 	Name    string // logical name
 	URN     string
 	Parent  string
-	Inputs  map[string]any
+	Inputs  map[string]any // plan.Unknown where only apply can tell (preview)
 	Outputs map[string]any // computed values when known (offline plan); may be empty
+	// Deps are, per top-level input, the resources its value came from.
+	Deps map[string][]string
 }
 
 // Get returns the value at a dotted path of the inputs, else the outputs.
@@ -52,6 +54,24 @@ func (r Resource) str(path string) string {
 	s, _ := r.Get(path).(string)
 	return s
 }
+
+// unknown reports whether the value at path is, or holds, a value unknown
+// until apply.
+func (r Resource) unknown(path string) bool { return plan.IsUnknown(r.Get(path)) }
+
+// isUnknown reports whether v as a whole is unknown until apply.
+func isUnknown(v any) bool { _, ok := v.(plan.Unknown); return ok }
+
+// refs resolves a reference input (ids, names or ARNs of resources of the
+// given types), tracing values unknown at preview to their source resource.
+func (r Resource) refs(path string, types ...string) ([]string, bool) {
+	top, _, _ := strings.Cut(path, ".")
+	return plan.Refs(r.Get(path), r.Deps[top], types...)
+}
+
+// self is how references to r look: its attribute (id, name) when known,
+// else its URN (see plan.Refs).
+func (r Resource) self(attr string) string { return plan.SelfRef(r.Get(attr), r.URN) }
 
 // Stack is everything the rules may look at.
 type Stack struct {
@@ -83,10 +103,15 @@ type Rule struct {
 	Check func(s *Stack) []Finding
 }
 
-// Finding is one resource breaking one rule.
+// Finding is one resource breaking one rule, or one whose verdict waits for
+// values only apply can tell.
 type Finding struct {
 	Resource Resource
 	Message  string
+	// Unknown names the inputs, unknown until apply, the verdict depends
+	// on. A finding with Unknown is not a violation: it never blocks, and
+	// the rule runs again on the next preview or plan with known values.
+	Unknown []string
 }
 
 // Violation is a finding with its rule and, if declared, its suppression.
@@ -95,6 +120,9 @@ type Violation struct {
 	Finding    Finding
 	Suppressed string // the declared reason; empty when not suppressed
 }
+
+// Open reports whether v is a known, unexcused violation.
+func (v Violation) Open() bool { return v.Suppressed == "" && len(v.Finding.Unknown) == 0 }
 
 // Report is the verdict over a stack.
 type Report struct {
@@ -126,11 +154,22 @@ func Evaluate(s *Stack, rules []Rule) Report {
 	return rep
 }
 
-// Blocking returns the unsuppressed violations of mandatory rules.
+// Blocking returns the known, unsuppressed violations of mandatory rules.
 func (r Report) Blocking() []Violation {
 	var out []Violation
 	for _, v := range r.Violations {
-		if v.Rule.Severity == Mandatory && v.Suppressed == "" {
+		if v.Rule.Severity == Mandatory && v.Open() {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// UnknownUntilApply returns the findings whose verdict waits for apply.
+func (r Report) UnknownUntilApply() []Violation {
+	var out []Violation
+	for _, v := range r.Violations {
+		if len(v.Finding.Unknown) > 0 && v.Suppressed == "" {
 			out = append(out, v)
 		}
 	}
@@ -176,4 +215,21 @@ func num(v any) (float64, bool) {
 
 func find(r Resource, format string, args ...any) Finding {
 	return Finding{Resource: r, Message: fmt.Sprintf(format, args...)}
+}
+
+// pending is a finding that only apply can settle: the named inputs of r
+// are unknown at preview.
+func pending(r Resource, inputs []string, format string, args ...any) Finding {
+	return Finding{Resource: r, Message: fmt.Sprintf(format, args...), Unknown: inputs}
+}
+
+// unknowns lists the paths of r whose values are unknown until apply.
+func unknowns(r Resource, paths ...string) []string {
+	var out []string
+	for _, p := range paths {
+		if r.unknown(p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/octabyte/octabyte/plan"
 )
 
 const (
@@ -44,37 +46,56 @@ func isWrite(action string) bool {
 	return !slices.ContainsFunc(readPrefixes, func(p string) bool { return strings.HasPrefix(verb, p) })
 }
 
-func policies(s *Stack) []struct {
-	res Resource
-	doc []statement
-} {
-	var out []struct {
-		res Resource
-		doc []statement
-	}
-	add := func(r Resource, raw string) {
+// policyDoc is one IAM policy document of the stack; unknown names the
+// input when the document is only known after apply.
+type policyDoc struct {
+	res     Resource
+	doc     []statement
+	unknown string
+}
+
+func policies(s *Stack) []policyDoc {
+	var out []policyDoc
+	add := func(r Resource, path string, raw any) {
+		if plan.IsUnknown(raw) {
+			out = append(out, policyDoc{res: r, unknown: path})
+			return
+		}
 		var doc struct{ Statement []statement }
-		if json.Unmarshal([]byte(raw), &doc) == nil {
-			out = append(out, struct {
-				res Resource
-				doc []statement
-			}{r, doc.Statement})
+		if str, ok := raw.(string); ok && json.Unmarshal([]byte(str), &doc) == nil {
+			out = append(out, policyDoc{res: r, doc: doc.Statement})
 		}
 	}
 	for _, r := range s.ByType(typeRolePolicy, typePolicy) {
-		add(r, r.str("policy"))
+		add(r, "policy", r.Get("policy"))
 	}
 	for _, r := range s.ByType(typeRole) {
+		if r.unknown("inlinePolicies") {
+			add(r, "inlinePolicies", r.Get("inlinePolicies"))
+		}
 		if inline, ok := r.Get("inlinePolicies").([]any); ok {
 			for _, p := range inline {
 				m, _ := p.(map[string]any)
-				if raw, ok := m["policy"].(string); ok {
-					add(r, raw)
-				}
+				add(r, "inlinePolicies", m["policy"])
 			}
 		}
 	}
 	return out
+}
+
+// containers are the container definitions of a task definition, or the
+// finding that says they are unknown until apply or malformed.
+func containers[T any](td Resource) ([]T, *Finding) {
+	if td.unknown("containerDefinitions") {
+		f := pending(td, []string{"containerDefinitions"}, "container definitions")
+		return nil, &f
+	}
+	var defs []T
+	if json.Unmarshal([]byte(td.str("containerDefinitions")), &defs) != nil {
+		f := find(td, "container definitions are not valid JSON")
+		return nil, &f
+	}
+	return defs, nil
 }
 
 var secretName = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL)`)
@@ -84,6 +105,9 @@ var identityRules = []Rule{
 		Check: func(s *Stack) []Finding {
 			var out []Finding
 			for _, p := range policies(s) {
+				if p.unknown != "" {
+					out = append(out, pending(p.res, []string{p.unknown}, "actions the policy allows"))
+				}
 				for _, st := range p.doc {
 					if st.Effect == "Allow" && slices.ContainsFunc(strs(st.Action), func(a string) bool { return a == "*" || strings.HasSuffix(a, ":*") }) {
 						out = append(out, find(p.res, "statement %q allows %v", st.Sid, st.Action))
@@ -96,6 +120,9 @@ var identityRules = []Rule{
 		Check: func(s *Stack) []Finding {
 			var out []Finding
 			for _, p := range policies(s) {
+				if p.unknown != "" {
+					out = append(out, pending(p.res, []string{p.unknown}, "resources the policy's write actions name"))
+				}
 				for _, st := range p.doc {
 					if st.Effect != "Allow" || !slices.Contains(strs(st.Resource), "*") {
 						continue
@@ -113,6 +140,10 @@ var identityRules = []Rule{
 		Check: func(s *Stack) []Finding {
 			var out []Finding
 			for _, r := range s.ByType(typeRole) {
+				if r.unknown("assumeRolePolicy") {
+					out = append(out, pending(r, []string{"assumeRolePolicy"}, "who may assume the role"))
+					continue
+				}
 				var doc struct{ Statement []statement }
 				if json.Unmarshal([]byte(r.str("assumeRolePolicy")), &doc) != nil {
 					out = append(out, find(r, "trust policy is not valid JSON"))
@@ -130,11 +161,12 @@ var identityRules = []Rule{
 		Check: func(s *Stack) []Finding {
 			var out []Finding
 			for _, td := range s.ByType(typeTaskDef) {
-				var defs []struct {
+				defs, problem := containers[struct {
 					Name        string
 					Environment []struct{ Name string }
-				}
-				if json.Unmarshal([]byte(td.str("containerDefinitions")), &defs) != nil {
+				}](td)
+				if problem != nil {
+					out = append(out, *problem)
 					continue
 				}
 				for _, d := range defs {

@@ -2,6 +2,8 @@ package guardrails
 
 import (
 	"slices"
+
+	"github.com/octabyte/octabyte/plan"
 )
 
 const (
@@ -21,14 +23,18 @@ const (
 var world = []string{"0.0.0.0/0", "::/0"}
 
 // sgRule is a security-group rule from any of the four ways to write one.
+// group and peer are references (see Resource.refs); nil with a name in
+// unknown when a value unknown at preview cannot be traced.
 type sgRule struct {
 	res      Resource
-	group    string // security group id the rule belongs to
+	group    []string // the security group the rule belongs to
 	ingress  bool
 	protocol string
 	from, to float64
 	cidrs    []string
-	peer     string // referenced security group id
+	peer     []string // referenced security group
+	// unknown names the inputs only apply can tell, by what they decide.
+	unknownGroup, unknownPeer, unknownCIDRs, unknownPorts []string
 }
 
 func (r sgRule) allPorts() bool {
@@ -39,64 +45,113 @@ func (r sgRule) toWorld() bool {
 	return slices.ContainsFunc(r.cidrs, func(c string) bool { return slices.Contains(world, c) })
 }
 
+// ruleFrom reads one rule's fields from r at the given input names.
+func ruleFrom(r Resource, group []string, groupKnown bool, ingress bool, protocol, from, to string, cidrs []string, peer string) sgRule {
+	out := sgRule{res: r, group: group, ingress: ingress}
+	if !groupKnown {
+		out.unknownGroup = []string{"securityGroupId"}
+	}
+	out.protocol = r.str(protocol)
+	out.from, _ = num(r.Get(from))
+	out.to, _ = num(r.Get(to))
+	out.unknownPorts = unknowns(r, protocol, from, to)
+	for _, c := range cidrs {
+		out.cidrs = append(out.cidrs, strs(r.Get(c))...)
+	}
+	out.unknownCIDRs = unknowns(r, cidrs...)
+	var ok bool
+	if out.peer, ok = r.refs(peer, typeSG); !ok {
+		out.unknownPeer = []string{peer}
+	}
+	return out
+}
+
 func sgRules(s *Stack) []sgRule {
 	var out []sgRule
 	for _, r := range s.ByType(typeIngressRule, typeEgressRule) {
-		from, _ := num(r.Get("fromPort"))
-		to, _ := num(r.Get("toPort"))
-		out = append(out, sgRule{res: r, group: r.str("securityGroupId"), ingress: r.Type == typeIngressRule,
-			protocol: r.str("ipProtocol"), from: from, to: to,
-			cidrs: append(strs(r.Get("cidrIpv4")), strs(r.Get("cidrIpv6"))...), peer: r.str("referencedSecurityGroupId")})
+		group, ok := r.refs("securityGroupId", typeSG)
+		out = append(out, ruleFrom(r, group, ok, r.Type == typeIngressRule, "ipProtocol", "fromPort", "toPort", []string{"cidrIpv4", "cidrIpv6"}, "referencedSecurityGroupId"))
 	}
 	for _, r := range s.ByType(typeLegacyRule) {
-		from, _ := num(r.Get("fromPort"))
-		to, _ := num(r.Get("toPort"))
-		out = append(out, sgRule{res: r, group: r.str("securityGroupId"), ingress: r.str("type") == "ingress",
-			protocol: r.str("protocol"), from: from, to: to,
-			cidrs: append(strs(r.Get("cidrBlocks")), strs(r.Get("ipv6CidrBlocks"))...), peer: r.str("sourceSecurityGroupId")})
+		group, ok := r.refs("securityGroupId", typeSG)
+		out = append(out, ruleFrom(r, group, ok, r.str("type") == "ingress", "protocol", "fromPort", "toPort", []string{"cidrBlocks", "ipv6CidrBlocks"}, "sourceSecurityGroupId"))
 	}
 	for _, r := range s.ByType(typeSG) {
 		for dir, key := range map[bool]string{true: "ingress", false: "egress"} {
+			if r.unknown(key) {
+				out = append(out, sgRule{res: r, group: []string{r.self("id")}, ingress: dir,
+					unknownPorts: []string{key}, unknownCIDRs: []string{key}, unknownPeer: []string{key}})
+				continue
+			}
 			list, _ := r.Get(key).([]any)
 			for _, item := range list {
 				m, _ := item.(map[string]any)
-				from, _ := num(m["fromPort"])
-				to, _ := num(m["toPort"])
-				peers := strs(m["securityGroups"])
-				peer := ""
-				if len(peers) > 0 {
-					peer = peers[0]
+				rule := sgRule{res: r, group: []string{r.self("id")}, ingress: dir}
+				rule.protocol, _ = m["protocol"].(string)
+				rule.from, _ = num(m["fromPort"])
+				rule.to, _ = num(m["toPort"])
+				rule.cidrs = append(strs(m["cidrBlocks"]), strs(m["ipv6CidrBlocks"])...)
+				peer, ok := plan.Refs(m["securityGroups"], r.Deps[key], typeSG)
+				if !ok {
+					rule.unknownPeer = []string{key}
 				}
-				p, _ := m["protocol"].(string)
-				out = append(out, sgRule{res: r, group: r.str("id"), ingress: dir, protocol: p, from: from, to: to,
-					cidrs: append(strs(m["cidrBlocks"]), strs(m["ipv6CidrBlocks"])...), peer: peer})
+				rule.peer = peer
+				out = append(out, rule)
 			}
 		}
 	}
 	return out
 }
 
-// groupsOf collects the security groups a resource type attaches at path.
-func groupsOf(s *Stack, typ, path string) []string {
-	var out []string
+// groupsOf collects references to the security groups a resource type
+// attaches at path; ok is false when one cannot be traced at preview.
+func groupsOf(s *Stack, typ, path string) (groups []string, ok bool) {
+	ok = true
 	for _, r := range s.ByType(typ) {
-		out = append(out, strs(r.Get(path))...)
+		refs, traced := r.refs(path, typeSG)
+		groups = append(groups, refs...)
+		ok = ok && traced
 	}
-	return out
+	return groups, ok
 }
 
-func publicSubnets(s *Stack) []string {
-	var out []string
-	for _, v := range s.ByType(typeAwsxVpc) {
-		out = append(out, strs(v.Get("publicSubnetIds"))...)
+// member says whether every ref is in set, when both sides are known.
+func member(refs []string, set []string) bool {
+	for _, r := range refs {
+		if !slices.Contains(set, r) {
+			return false
+		}
 	}
-	return out
+	return len(refs) > 0
 }
 
-func privateSubnets(s *Stack) []string {
-	var out []string
+// vpcSubnets are the VPC's public and private subnet ids; ok is false when
+// they are unknown until apply (awsx computes them).
+func vpcSubnets(s *Stack) (public, private []string, ok bool) {
+	ok = true
 	for _, v := range s.ByType(typeAwsxVpc) {
-		out = append(out, strs(v.Get("privateSubnetIds"))...)
+		if v.unknown("publicSubnetIds") || v.unknown("privateSubnetIds") {
+			ok = false
+		}
+		public = append(public, strs(v.Get("publicSubnetIds"))...)
+		private = append(private, strs(v.Get("privateSubnetIds"))...)
+	}
+	return public, private, ok
+}
+
+// subnetProblems checks that the subnets at path are private ones: a
+// finding per public or foreign subnet, or one pending finding when the
+// subnets cannot be compared before apply.
+func subnetProblems(s *Stack, r Resource, path, what string) []Finding {
+	public, private, known := vpcSubnets(s)
+	if !known || r.unknown(path) {
+		return []Finding{pending(r, []string{path}, "%s are only known after apply", what)}
+	}
+	var out []Finding
+	for _, sn := range strs(r.Get(path)) {
+		if slices.Contains(public, sn) || (len(private) > 0 && !slices.Contains(private, sn)) {
+			out = append(out, find(r, "subnet %s is not a private subnet", sn))
+		}
 	}
 	return out
 }
@@ -107,15 +162,29 @@ var networkRules = []Rule{
 		Rationale: "Only the load balancer may be reached from the internet, and only on HTTP/HTTPS.",
 		Fix:       "Reference a security group instead of 0.0.0.0/0, or put the resource behind the ALB.",
 		Check: func(s *Stack) []Finding {
-			albSGs := groupsOf(s, typeLB, "securityGroups")
+			albSGs, albKnown := groupsOf(s, typeLB, "securityGroups")
 			var out []Finding
 			for _, r := range sgRules(s) {
-				if !r.ingress || !r.toWorld() {
+				if !r.ingress {
+					continue
+				}
+				if len(r.unknownCIDRs) > 0 {
+					out = append(out, pending(r.res, r.unknownCIDRs, "source of ingress"))
+					continue
+				}
+				if !r.toWorld() {
 					continue
 				}
 				webPort := r.from == r.to && (r.from == 80 || r.from == 443) && r.protocol == "tcp"
-				if !slices.Contains(albSGs, r.group) || !webPort {
+				switch {
+				case len(r.unknownPorts) > 0:
+					out = append(out, pending(r.res, r.unknownPorts, "ports of ingress from the internet"))
+				case !webPort:
 					out = append(out, find(r.res, "ingress from the internet on %s %v-%v", r.protocol, r.from, r.to))
+				case len(r.unknownGroup) > 0 || !albKnown:
+					out = append(out, pending(r.res, append(r.unknownGroup, "securityGroups of the load balancer"), "whether the internet reaches the load balancer only"))
+				case !member(r.group, albSGs):
+					out = append(out, find(r.res, "ingress from the internet on %s %v-%v to a group other than the load balancer's", r.protocol, r.from, r.to))
 				}
 			}
 			return out
@@ -128,7 +197,11 @@ var networkRules = []Rule{
 		Check: func(s *Stack) []Finding {
 			var out []Finding
 			for _, r := range sgRules(s) {
-				if r.ingress && r.allPorts() {
+				switch {
+				case !r.ingress:
+				case len(r.unknownPorts) > 0:
+					out = append(out, pending(r.res, r.unknownPorts, "ports of ingress"))
+				case r.allPorts():
 					out = append(out, find(r.res, "ingress on all ports (protocol %q, %v-%v)", r.protocol, r.from, r.to))
 				}
 			}
@@ -140,8 +213,8 @@ var networkRules = []Rule{
 		Rationale: "The database accepts connections only from the app tasks.",
 		Fix:       "Allow the database port from the ECS tasks' security group only.",
 		Check: func(s *Stack) []Finding {
-			dbSGs := groupsOf(s, typeRDS, "vpcSecurityGroupIds")
-			taskSGs := groupsOf(s, typeService, "networkConfiguration.securityGroups")
+			dbSGs, dbKnown := groupsOf(s, typeRDS, "vpcSecurityGroupIds")
+			taskSGs, taskKnown := groupsOf(s, typeService, "networkConfiguration.securityGroups")
 			port := 5432.0
 			for _, db := range s.ByType(typeRDS) {
 				if p, ok := num(db.Get("port")); ok {
@@ -150,11 +223,25 @@ var networkRules = []Rule{
 			}
 			var out []Finding
 			for _, r := range sgRules(s) {
-				if !r.ingress || !slices.Contains(dbSGs, r.group) {
+				if !r.ingress {
 					continue
 				}
-				if !slices.Contains(taskSGs, r.peer) || len(r.cidrs) > 0 || r.from != port || r.to != port {
-					out = append(out, find(r.res, "database ingress from %v%s on %v-%v", r.cidrs, r.peer, r.from, r.to))
+				if len(r.unknownGroup) > 0 || !dbKnown {
+					out = append(out, pending(r.res, append(r.unknownGroup, "vpcSecurityGroupIds of the database"), "whether this ingress reaches the database"))
+					continue
+				}
+				if !member(r.group, dbSGs) {
+					continue
+				}
+				switch {
+				case len(r.unknownCIDRs) > 0 || len(r.unknownPorts) > 0:
+					out = append(out, pending(r.res, append(r.unknownCIDRs, r.unknownPorts...), "database ingress"))
+				case len(r.cidrs) > 0 || r.from != port || r.to != port:
+					out = append(out, find(r.res, "database ingress from %v%v on %v-%v", r.cidrs, r.peer, r.from, r.to))
+				case len(r.unknownPeer) > 0 || !taskKnown:
+					out = append(out, pending(r.res, append(r.unknownPeer, "securityGroups of the service"), "database ingress source"))
+				case !member(r.peer, taskSGs):
+					out = append(out, find(r.res, "database ingress from %v, not the app tasks' group", r.peer))
 				}
 			}
 			return out
@@ -165,18 +252,15 @@ var networkRules = []Rule{
 		Rationale: "Tasks must not be reachable from the internet directly.",
 		Fix:       "Set assignPublicIp false and place the service in the private subnets.",
 		Check: func(s *Stack) []Finding {
-			public := publicSubnets(s)
-			private := privateSubnets(s)
 			var out []Finding
 			for _, r := range s.ByType(typeService) {
-				if r.Get("networkConfiguration.assignPublicIp") == true {
+				switch public := r.Get("networkConfiguration.assignPublicIp"); {
+				case plan.IsUnknown(public):
+					out = append(out, pending(r, []string{"networkConfiguration.assignPublicIp"}, "whether tasks get public IPs"))
+				case public == true:
 					out = append(out, find(r, "tasks get public IPs"))
 				}
-				for _, sn := range strs(r.Get("networkConfiguration.subnets")) {
-					if slices.Contains(public, sn) || (len(private) > 0 && !slices.Contains(private, sn)) {
-						out = append(out, find(r, "subnet %s is not a private subnet", sn))
-					}
-				}
+				out = append(out, subnetProblems(s, r, "networkConfiguration.subnets", "the service's subnets")...)
 			}
 			return out
 		},
@@ -190,8 +274,11 @@ var networkRules = []Rule{
 			vpcs := len(s.ByType(typeAwsxVpc, typeVpc))
 			defaults := s.ByType(typeDefaultSG)
 			for _, d := range defaults {
-				if nonEmpty(d.Get("ingress")) || nonEmpty(d.Get("egress")) {
+				switch {
+				case nonEmpty(d.Get("ingress")) || nonEmpty(d.Get("egress")):
 					out = append(out, find(d, "default security group has rules"))
+				case d.unknown("ingress") || d.unknown("egress"):
+					out = append(out, pending(d, unknowns(d, "ingress", "egress"), "default security group rules"))
 				}
 			}
 			if len(defaults) < vpcs {
@@ -210,13 +297,25 @@ var networkRules = []Rule{
 			var out []Finding
 			logs := s.ByType(typeFlowLog)
 			for _, v := range s.ByType(typeAwsxVpc, typeVpc) {
-				covered := false
+				vpc := []string{v.self("vpcId"), v.self("id")}
+				covered, pendingOn := false, []string(nil)
 				for _, l := range logs {
-					if l.str("trafficType") == "ALL" && (l.str("vpcId") == "" || l.str("vpcId") == v.str("vpcId") || l.str("vpcId") == v.str("id")) {
+					target, traced := l.refs("vpcId", typeAwsxVpc, typeVpc)
+					switch {
+					case l.unknown("trafficType"):
+						pendingOn = append(pendingOn, "trafficType")
+					case l.str("trafficType") != "ALL":
+					case !traced:
+						pendingOn = append(pendingOn, "vpcId")
+					case len(target) == 0 || slices.ContainsFunc(target, func(t string) bool { return slices.Contains(vpc, t) }):
 						covered = true
 					}
 				}
-				if !covered {
+				switch {
+				case covered:
+				case len(pendingOn) > 0:
+					out = append(out, pending(v, pendingOn, "whether a flow log covers the VPC"))
+				default:
 					out = append(out, find(v, "VPC has no flow log capturing ALL traffic"))
 				}
 			}
@@ -230,7 +329,11 @@ var networkRules = []Rule{
 		Check: func(s *Stack) []Finding {
 			var out []Finding
 			for _, r := range sgRules(s) {
-				if !r.ingress && r.toWorld() {
+				switch {
+				case r.ingress:
+				case len(r.unknownCIDRs) > 0:
+					out = append(out, pending(r.res, r.unknownCIDRs, "destination of egress"))
+				case r.toWorld():
 					out = append(out, find(r.res, "egress to the internet on %s %v-%v", r.protocol, r.from, r.to))
 				}
 			}

@@ -1,9 +1,11 @@
 package guardrails
 
 import (
-	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/octabyte/octabyte/plan"
 )
 
 const (
@@ -23,9 +25,7 @@ var operationsRules = []Rule{
 		Check: func(s *Stack) []Finding {
 			var out []Finding
 			for _, g := range s.ByType(typeLogGroup) {
-				if d, _ := num(g.Get("retentionInDays")); d <= 0 {
-					out = append(out, find(g, "no retention"))
-				}
+				out = append(out, expect(g, "no retention", want{"retentionInDays", func(v any) bool { d, _ := num(v); return d > 0 }})...)
 			}
 			return out
 		}},
@@ -33,9 +33,7 @@ var operationsRules = []Rule{
 		Check: func(s *Stack) []Finding {
 			var out []Finding
 			for _, a := range s.ByType(typeAlarm) {
-				if len(strs(a.Get("alarmActions"))) == 0 {
-					out = append(out, find(a, "no alarm action"))
-				}
+				out = append(out, expect(a, "no alarm action", want{"alarmActions", nonEmpty})...)
 			}
 			return out
 		}},
@@ -43,9 +41,8 @@ var operationsRules = []Rule{
 		Check: func(s *Stack) []Finding {
 			var out []Finding
 			for _, svc := range s.ByType(typeService) {
-				if svc.Get("deploymentCircuitBreaker.enable") != true || svc.Get("deploymentCircuitBreaker.rollback") != true {
-					out = append(out, find(svc, "no circuit breaker with rollback"))
-				}
+				out = append(out, expect(svc, "no circuit breaker with rollback",
+					is("deploymentCircuitBreaker.enable", true), is("deploymentCircuitBreaker.rollback", true))...)
 			}
 			return out
 		}},
@@ -53,14 +50,14 @@ var operationsRules = []Rule{
 		Check: func(s *Stack) []Finding {
 			var out []Finding
 			for _, td := range s.ByType(typeTaskDef) {
-				var defs []struct {
+				defs, problem := containers[struct {
 					Name                   string
 					User                   string
 					ReadonlyRootFilesystem bool
 					HealthCheck            *struct{ Command []string }
-				}
-				if json.Unmarshal([]byte(td.str("containerDefinitions")), &defs) != nil {
-					out = append(out, find(td, "container definitions are not valid JSON"))
+				}](td)
+				if problem != nil {
+					out = append(out, *problem)
 					continue
 				}
 				for _, d := range defs {
@@ -76,9 +73,8 @@ var operationsRules = []Rule{
 		Check: func(s *Stack) []Finding {
 			var out []Finding
 			for _, lb := range s.ByType(typeLB) {
-				if lb.Get("dropInvalidHeaderFields") != true || lb.Get("accessLogs.enabled") != true {
-					out = append(out, find(lb, "drop invalid headers %v, access logs %v", lb.Get("dropInvalidHeaderFields"), lb.Get("accessLogs.enabled")))
-				}
+				out = append(out, expect(lb, fmt.Sprintf("drop invalid headers %v, access logs %v", lb.Get("dropInvalidHeaderFields"), lb.Get("accessLogs.enabled")),
+					is("dropInvalidHeaderFields", true), is("accessLogs.enabled", true))...)
 			}
 			return out
 		}},
@@ -103,14 +99,19 @@ var operationsRules = []Rule{
 			var out []Finding
 			for typ, limit := range NameLimits {
 				for _, r := range s.ByType(typ) {
-					name := r.str("name")
+					path := "name"
 					if typ == typeBucket {
-						name = r.str("bucket")
+						path = "bucket"
 					}
 					if typ == typeRDS {
-						name = r.str("identifier")
+						path = "identifier"
 					}
-					if len(name) > limit {
+					// An absent name is auto-assigned within the limit; a
+					// computed one is only known after apply.
+					switch name := r.str(path); {
+					case plan.IsUnknown(r.Inputs[path]):
+						out = append(out, pending(r, []string{path}, "length of the name"))
+					case len(name) > limit:
 						out = append(out, find(r, "name %q is %d characters; the limit is %d", name, len(name), limit))
 					}
 				}
@@ -124,8 +125,8 @@ var advisoryRules = []Rule{
 		Check: func(s *Stack) []Finding {
 			var out []Finding
 			for _, v := range s.ByType(typeAwsxVpc) {
-				if s.Production && v.str("natGateways.strategy") != "OnePerAz" {
-					out = append(out, find(v, "NAT strategy %q in production", v.str("natGateways.strategy")))
+				if s.Production {
+					out = append(out, expect(v, fmt.Sprintf("NAT strategy %v in production", v.Get("natGateways.strategy")), is("natGateways.strategy", "OnePerAz"))...)
 				}
 			}
 			return out
@@ -134,14 +135,17 @@ var advisoryRules = []Rule{
 		Check: func(s *Stack) []Finding {
 			var out []Finding
 			for _, c := range s.ByType("aws:ecs/cluster:Cluster") {
-				list, _ := c.Get("settings").([]any)
-				on := false
-				for _, item := range list {
-					m, _ := item.(map[string]any)
-					on = on || (m["name"] == "containerInsights" && m["value"] != "disabled")
-				}
-				if s.Production && !on {
-					out = append(out, find(c, "Container Insights off in production"))
+				if s.Production {
+					out = append(out, expect(c, "Container Insights off in production", want{"settings", func(v any) bool {
+						list, _ := v.([]any)
+						for _, item := range list {
+							m, _ := item.(map[string]any)
+							if m["name"] == "containerInsights" && (m["value"] == "enabled" || m["value"] == "enhanced") {
+								return true
+							}
+						}
+						return false
+					}})...)
 				}
 			}
 			return out

@@ -22,7 +22,7 @@ func FromPlan(p *plan.Plan) *Stack {
 		s.DefaultTags = tags.Tags
 	}
 	for _, r := range p.Resources {
-		s.Resources = append(s.Resources, Resource{Type: r.Type, Name: r.Name, URN: r.URN, Parent: r.Parent, Inputs: r.Inputs, Outputs: r.Outputs})
+		s.Resources = append(s.Resources, Resource{Type: r.Type, Name: r.Name, URN: r.URN, Parent: r.Parent, Inputs: r.Inputs, Outputs: r.Outputs, Deps: r.PropertyDeps})
 	}
 	return s
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -28,34 +29,69 @@ type Resource struct {
 	URN       string         //
 	Parent    string         // parent URN; empty for the stack's direct children
 	Custom    bool           // false for component resources
-	Inputs    map[string]any // inputs sent to the provider, JSON-like
-	Outputs   map[string]any // inputs plus the attributes the mock computed
+	Inputs    map[string]any // inputs sent to the provider, JSON-like; Unknown where only apply can tell
+	Outputs   map[string]any // inputs plus the attributes the mock computed (none in preview mode)
 	DependsOn []string       // explicit and implicit dependencies (URNs)
-	Protect   bool
+	// PropertyDeps are, per top-level input, the resources its value was
+	// computed from: what ties an unknown input to its source at preview.
+	PropertyDeps map[string][]string `json:",omitempty"`
+	Protect      bool
 }
 
 // Input returns the input at a dotted path ("healthCheck.path"), or nil.
 func (r Resource) Input(path string) any { return Lookup(r.Inputs, path) }
 
+// Refers reports whether the reference input at path (an id, name or ARN,
+// or a list of them) names target's attr, tracing values unknown at preview
+// to their source resource (see Refs).
+func (r Resource) Refers(path string, target Resource, attr string) bool {
+	top, _, _ := strings.Cut(path, ".")
+	refs, _ := Refs(r.Input(path), r.PropertyDeps[top], target.Type)
+	return slices.Contains(refs, SelfRef(target.Outputs[attr], target.URN))
+}
+
 // Plan is everything one run of the program registered.
 type Plan struct {
 	Stack     string
+	Mode      Mode
 	Config    map[string]string
 	Resources []Resource     // in registration order
-	Outputs   map[string]any // stack exports, resolved
+	Outputs   map[string]any // stack exports, resolved; Unknown in preview mode where only apply can tell
 	byURN     map[string]int
+}
+
+// Mode is how the engine answers: as after an apply, or as a first preview.
+type Mode int
+
+const (
+	// Apply gives every resource plausible computed attributes (ids, ARNs,
+	// DNS names), as a stack looks once deployed.
+	Apply Mode = iota
+	// Preview is a first `pulumi preview` of an empty stack: config and
+	// literal inputs are known; everything a provider computes, and every
+	// value derived from it, is Unknown, and ApplyT callbacks over them
+	// never run.
+	Preview
+)
+
+func (m Mode) String() string {
+	if m == Preview {
+		return "preview"
+	}
+	return "apply"
 }
 
 // Run executes program under the mock engine with the given stack config
 // (keys in "namespace:key" form, values as Pulumi passes them).
 func Run(program pulumi.RunFunc, stack string, config map[string]string) (*Plan, error) {
-	return RunProject(Project, program, stack, config)
+	return RunProject(Project, Apply, program, stack, config)
 }
 
-// RunProject is Run for another Pulumi project of this repository (bootstrap/).
-func RunProject(project string, program pulumi.RunFunc, stack string, config map[string]string) (*Plan, error) {
-	m := newMocks(project, stack, config)
-	p := &Plan{Stack: stack, Config: config, Outputs: map[string]any{}, byURN: map[string]int{}}
+// RunProject is Run for any Pulumi project of this repository (bootstrap/)
+// in either mode.
+func RunProject(project string, mode Mode, program pulumi.RunFunc, stack string, config map[string]string) (*Plan, error) {
+	m := newMocks(project, stack, config, mode)
+	p := &Plan{Stack: stack, Mode: mode, Config: config, Outputs: map[string]any{}, byURN: map[string]int{}}
 	var exports map[string]pulumi.Input
 	wrapped := func(ctx *pulumi.Context) error {
 		if err := program(ctx); err != nil {
@@ -66,17 +102,27 @@ func RunProject(project string, program pulumi.RunFunc, stack string, config map
 	}
 	err := pulumi.RunErr(wrapped, pulumi.WithMocks(project, stack, m), func(info *pulumi.RunInfo) {
 		info.Config = config
-		info.DryRun = false // run ApplyT callbacks on the mock's computed values
+		// A dry run leaves unknowns unknown; Apply runs ApplyT callbacks on
+		// the mock's computed values.
+		info.DryRun = mode == Preview
 	})
-	// The run is over, so every export is resolved: read them directly.
+	// The run is over, so every export is resolved or known to be unknown.
+	var unknown []string
 	for name, value := range exports {
 		res, awaitErr := internals.UnsafeAwaitOutput(context.Background(), pulumi.ToOutput(value))
 		if awaitErr != nil {
 			return p, fmt.Errorf("export %s: %w", name, awaitErr)
 		}
+		if !res.Known {
+			unknown = append(unknown, name)
+			continue
+		}
 		p.Outputs[name] = res.Value
 	}
 	p.Outputs = jsonLike(p.Outputs)
+	for _, name := range unknown {
+		p.Outputs[name] = Unknown{}
+	}
 	p.Resources = m.recorded()
 	for i, r := range p.Resources {
 		p.byURN[r.URN] = i
@@ -226,10 +272,13 @@ func (p *Plan) DependsOn(r Resource, dep string) bool {
 }
 
 // Lookup returns the value at a dotted path ("healthCheck.path") of a
-// JSON-like map, or nil.
+// JSON-like map, or nil; Unknown when the path runs through an unknown value.
 func Lookup(m map[string]any, path string) any {
 	var cur any = m
 	for _, part := range strings.Split(path, ".") {
+		if _, unknown := cur.(Unknown); unknown {
+			return cur
+		}
 		obj, ok := cur.(map[string]any)
 		if !ok {
 			return nil
@@ -257,7 +306,7 @@ func plainValue(v resource.PropertyValue) any {
 	case v.IsSecret():
 		return plainValue(v.SecretValue().Element)
 	case v.IsComputed(), v.IsOutput() && !v.OutputValue().Known:
-		return Unknown
+		return Unknown{}
 	case v.IsOutput():
 		return plainValue(v.OutputValue().Element)
 	case v.IsArray():
@@ -275,6 +324,3 @@ func plainValue(v resource.PropertyValue) any {
 		return v.Mappable()
 	}
 }
-
-// Unknown stands for a value only AWS can compute.
-const Unknown = "<computed>"

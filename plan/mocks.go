@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -22,16 +23,17 @@ type mocks struct {
 	project string
 	stack   string
 	region  string
+	mode    Mode
 	mu      sync.Mutex
 	seen    []Resource
 }
 
-func newMocks(project, stack string, config map[string]string) *mocks {
+func newMocks(project, stack string, config map[string]string, mode Mode) *mocks {
 	region := config["aws:region"]
 	if region == "" {
 		region = "us-east-1"
 	}
-	return &mocks{project: project, stack: stack, region: region}
+	return &mocks{project: project, stack: stack, region: region, mode: mode}
 }
 
 func (m *mocks) recorded() []Resource {
@@ -79,15 +81,26 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		Inputs: plain(args.Inputs),
 	}
 	if rpc != nil {
+		// The mock monitor drops unknown inputs; read them from the request
+		// as the engine would receive them.
+		inputs, err := plugin.UnmarshalProperties(rpc.GetObject(), plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: true, KeepResources: true})
+		if err != nil {
+			return "", nil, err
+		}
+		r.Inputs = plain(inputs)
 		r.Parent = rpc.GetParent()
 		r.Protect = rpc.GetProtect()
 		deps := map[string]bool{}
 		for _, d := range rpc.GetDependencies() {
 			deps[d] = true
 		}
-		for _, pd := range rpc.GetPropertyDependencies() {
+		for key, pd := range rpc.GetPropertyDependencies() {
 			for _, d := range pd.GetUrns() {
 				deps[d] = true
+				if r.PropertyDeps == nil {
+					r.PropertyDeps = map[string][]string{}
+				}
+				r.PropertyDeps[key] = append(r.PropertyDeps[key], d)
 			}
 		}
 		for d := range deps {
@@ -95,13 +108,19 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		}
 	}
 	r.URN = m.urn(r.Parent, r.Type, r.Name)
-	id, computed := m.compute(r)
 	state := map[string]any{}
 	for k, v := range r.Inputs {
 		state[k] = v
 	}
-	for k, v := range computed {
-		state[k] = v
+	// A preview plans a create with its inputs as they are and no id:
+	// every attribute the provider computes stays unknown.
+	id := ""
+	if m.mode == Apply {
+		var computed map[string]any
+		id, computed = m.compute(r)
+		for k, v := range computed {
+			state[k] = v
+		}
 	}
 	r.Outputs = state
 
@@ -111,7 +130,19 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	if !args.Custom && !strings.HasPrefix(args.TypeToken, "awsx:") {
 		return "", resource.PropertyMap{}, nil
 	}
-	return id, resource.NewPropertyMapFromMap(state), nil
+	return id, knownOnly(state), nil
+}
+
+// knownOnly is the state to hand back to the program: unknown inputs are
+// left out, which a dry run reads as unknown.
+func knownOnly(state map[string]any) resource.PropertyMap {
+	known := map[string]any{}
+	for k, v := range state {
+		if !IsUnknown(v) {
+			known[k] = v
+		}
+	}
+	return resource.NewPropertyMapFromMap(known)
 }
 
 // urn mirrors the mock monitor's URN scheme so Parent and dependency URNs match.

@@ -41,7 +41,11 @@ var highlights = map[string][]string{
 // Render writes the plan as a tree of components and resources with the
 // settings that matter, then the stack outputs.
 func Render(w io.Writer, p *Plan) {
-	fmt.Fprintf(w, "Stack %s: %d resources (%d components)\n\n", p.Stack, len(p.Resources), countComponents(p))
+	fmt.Fprintf(w, "Stack %s: %d resources (%d components)\n", p.Stack, len(p.Resources), countComponents(p))
+	if p.Mode == Preview {
+		fmt.Fprintf(w, "As a first `pulumi preview` sees it: what AWS computes shows as %s.\n", KnownAfterApply)
+	}
+	fmt.Fprintln(w)
 	var walk func(parent, indent string)
 	walk = func(parent, indent string) {
 		kids := p.Children(parent)
@@ -59,7 +63,11 @@ func Render(w io.Writer, p *Plan) {
 	}
 	walk("", "")
 
-	fmt.Fprintf(w, "\nOutputs (names, ids and ARNs that AWS assigns are mock placeholders in account %s):\n", AccountID)
+	if p.Mode == Preview {
+		fmt.Fprintln(w, "\nOutputs:")
+	} else {
+		fmt.Fprintf(w, "\nOutputs (names, ids and ARNs that AWS assigns are mock placeholders in account %s):\n", AccountID)
+	}
 	keys := make([]string, 0, len(p.Outputs))
 	for k := range p.Outputs {
 		keys = append(keys, k)
@@ -106,7 +114,7 @@ func summary(r Resource) []string {
 	sort.Strings(keys)
 	for _, k := range keys {
 		switch v := r.Inputs[k].(type) {
-		case string, float64, bool:
+		case string, float64, bool, Unknown:
 			if s := compact(v); len(s) <= 80 {
 				lines = append(lines, fmt.Sprintf("%s: %s", k, s))
 			}
@@ -121,12 +129,35 @@ func compact(v any) string {
 	switch x := v.(type) {
 	case string:
 		s = x
+	case Unknown:
+		s = KnownAfterApply
 	default:
-		b, _ := json.Marshal(x)
+		b, _ := json.Marshal(shown(x))
 		s = string(b)
 	}
 	if len(s) > 160 {
 		s = s[:157] + "..."
 	}
 	return s
+}
+
+// shown replaces unknowns inside a value with the words the tree uses.
+func shown(v any) any {
+	switch x := v.(type) {
+	case Unknown:
+		return KnownAfterApply
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = shown(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = shown(e)
+		}
+		return out
+	}
+	return v
 }

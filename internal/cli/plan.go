@@ -49,7 +49,7 @@ func Plan(args []string, program pulumi.RunFunc, stdout, stderr io.Writer) int {
 
 	switch {
 	case *f.asJSON:
-		if err := writeJSON(stdout, document{Stack: p.Stack, Resources: p.Resources, Outputs: p.Outputs, Cost: estimate}); err != nil {
+		if err := writeJSON(stdout, document{Stack: p.Stack, Mode: p.Mode.String(), Resources: p.Resources, Outputs: p.Outputs, Cost: estimate}); err != nil {
 			return fail(stderr, &exitError{1, err})
 		}
 	case *costDiff != "":

@@ -36,6 +36,7 @@ type Project struct {
 // project has one.
 type document struct {
 	Stack     string          `json:"stack"`
+	Mode      string          `json:"mode"` // apply, or preview: values only apply can tell are {"$unknown": ...}
 	Resources []plan.Resource `json:"resources"`
 	Outputs   map[string]any  `json:"outputs"`
 	Cost      *cost.Estimate  `json:"cost,omitempty"`
@@ -43,16 +44,24 @@ type document struct {
 
 // planFlags are the flags every project's plan takes.
 type planFlags struct {
-	stack, dir *string
-	asJSON     *bool
+	stack, dir      *string
+	asJSON, preview *bool
 }
 
 func newPlanFlags(fs *flag.FlagSet, defaultStack string) planFlags {
 	return planFlags{
-		stack:  fs.String("stack", defaultStack, "stack whose Pulumi.<stack>.yaml to use"),
-		dir:    fs.String("dir", "", "directory holding the stack files (default: the project's own)"),
-		asJSON: fs.Bool("json", false, "print the plan as JSON"),
+		stack:   fs.String("stack", defaultStack, "stack whose Pulumi.<stack>.yaml to use"),
+		dir:     fs.String("dir", "", "directory holding the stack files (default: the project's own)"),
+		asJSON:  fs.Bool("json", false, "print the plan as JSON"),
+		preview: fs.Bool("preview", false, "plan as a first `pulumi preview` sees it: everything AWS computes is unknown"),
 	}
+}
+
+func (f planFlags) mode() plan.Mode {
+	if *f.preview {
+		return plan.Preview
+	}
+	return plan.Apply
 }
 
 // exitError carries the exit code a failure maps to: 1 when the program
@@ -86,7 +95,7 @@ func (proj Project) prepare(f planFlags, program pulumi.RunFunc) (*plan.Plan, []
 			return nil, nil, &exitError{2, err}
 		}
 	}
-	p, err := plan.RunProject(proj.Name, program, *f.stack, cfg)
+	p, err := plan.RunProject(proj.Name, f.mode(), program, *f.stack, cfg)
 	if err != nil {
 		return nil, nil, &exitError{1, err}
 	}
@@ -108,7 +117,7 @@ func PlanProject(args []string, proj Project, program pulumi.RunFunc, stdout, st
 		return fail(stderr, failure)
 	}
 	if *f.asJSON {
-		if err := writeJSON(stdout, document{Stack: p.Stack, Resources: p.Resources, Outputs: p.Outputs}); err != nil {
+		if err := writeJSON(stdout, document{Stack: p.Stack, Mode: p.Mode.String(), Resources: p.Resources, Outputs: p.Outputs}); err != nil {
 			return fail(stderr, &exitError{1, err})
 		}
 		return 0
