@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/octabyte/octabyte/guardrails"
+	"github.com/octabyte/octabyte/internal/suppress"
 	"github.com/octabyte/octabyte/plan"
 )
 
@@ -75,7 +76,7 @@ func TestSuppressionReasonsAreValidTagValues(t *testing.T) {
 	for _, r := range stackFor(t, "prod").Resources {
 		tags, _ := r.Inputs["tags"].(map[string]any)
 		for k, v := range tags {
-			if strings.HasPrefix(k, guardrails.SuppressTagPrefix) {
+			if strings.HasPrefix(k, suppress.TagPrefix) {
 				assert.Regexp(t, tagValue, v, "%s %s", r.Type, r.Name)
 			}
 		}

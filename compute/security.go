@@ -5,7 +5,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/octabyte/octabyte/guardrails"
+	"github.com/octabyte/octabyte/internal/suppress"
 )
 
 type securityGroups struct {
@@ -87,7 +87,7 @@ func newSecurityGroups(ctx *pulumi.Context, a ComputeArgs, parent pulumi.Resourc
 		FromPort:        pulumi.Int(443),
 		ToPort:          pulumi.Int(443),
 		CidrIpv4:        pulumi.String("0.0.0.0/0"),
-		Tags: pulumi.ToStringMap(guardrails.Suppress("NET-007",
+		Tags: pulumi.ToStringMap(suppress.Tag("NET-007",
 			"ECR and CloudWatch Logs and Secrets Manager are reached through the NAT gateway - interface endpoints cost about 7 USD per endpoint per AZ per month")),
 	}, parent); err != nil {
 		return nil, err

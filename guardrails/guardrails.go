@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/octabyte/octabyte/internal/suppress"
 	"github.com/octabyte/octabyte/plan"
 )
 
@@ -20,15 +21,6 @@ const (
 	Advisory  Severity = "advisory"
 )
 
-// SuppressTagPrefix marks a declared exception: a tag
-// "octabyte:suppress:<RULE-ID>" on the resource whose value is the reason.
-const SuppressTagPrefix = "octabyte:suppress:"
-
-// Suppress returns the tag that declares an exception to rule, with the
-// reason written next to the resource it excuses.
-func Suppress(rule, reason string) map[string]string {
-	return map[string]string{SuppressTagPrefix + rule: reason}
-}
 
 // Resource is one registered resource, as any engine can describe it.
 type Resource struct {
@@ -137,7 +129,7 @@ func Evaluate(s *Stack, rules []Rule) Report {
 		for _, f := range rule.Check(s) {
 			v := Violation{Rule: rule, Finding: f}
 			if tags, ok := f.Resource.Get("tags").(map[string]any); ok {
-				if reason, ok := tags[SuppressTagPrefix+rule.ID].(string); ok && strings.TrimSpace(reason) != "" {
+				if reason, ok := tags[suppress.TagPrefix+rule.ID].(string); ok && strings.TrimSpace(reason) != "" {
 					v.Suppressed = reason
 				}
 			}
