@@ -52,6 +52,7 @@ func TestCostLevers(t *testing.T) {
 		{"Container Insights off", map[string]string{"octabyte:containerInsights": "false"}, map[string]string{"octabyte:containerInsights": "true"}},
 		{"shorter log retention", map[string]string{"octabyte:logRetentionDays": "7"}, map[string]string{"octabyte:logRetentionDays": "365"}},
 		{"single NAT gateway", map[string]string{"octabyte:natGateways": "single"}, map[string]string{"octabyte:natGateways": "onePerAz"}},
+		{"NAT instance", map[string]string{"octabyte:natGateways": "instance"}, map[string]string{"octabyte:natGateways": "single"}},
 		{"single-AZ database", map[string]string{"octabyte:dbMultiAz": "false"}, map[string]string{"octabyte:dbMultiAz": "true"}},
 	}
 	for _, tc := range cases {

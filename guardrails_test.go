@@ -58,6 +58,20 @@ func TestAFirstPreviewLeavesOnlyComputedValuesToApply(t *testing.T) {
 	}
 }
 
+// A staging stack on a NAT instance passes every mandatory rule, in both
+// plan modes.
+func TestNATInstanceStackPassesTheGuardrails(t *testing.T) {
+	for _, mode := range modes {
+		cfg, err := plan.LoadStackConfig(".", "staging")
+		require.NoError(t, err)
+		cfg["octabyte:natGateways"] = "instance"
+		p, err := plan.RunProject(plan.Project, mode, run, "staging", cfg)
+		require.NoError(t, err)
+		require.Len(t, p.ByType("aws:ec2/instance:Instance"), 1)
+		assert.NoError(t, guardrails.Evaluate(guardrails.FromPlan(p), guardrails.Rules()).Err(), mode)
+	}
+}
+
 func TestSuppressionsAreListedWithTheirReason(t *testing.T) {
 	rep := guardrails.Evaluate(stackFor(t, "staging"), guardrails.Rules())
 	var excused []string
@@ -116,6 +130,19 @@ func editContainer(in map[string]any, change func(c map[string]any)) {
 	change(defs[0])
 	b, _ := json.Marshal(defs)
 	in["containerDefinitions"] = string(b)
+}
+
+// instance is a compliant EC2 instance with the given inputs changed.
+func instance(changes map[string]any) guardrails.Resource {
+	in := map[string]any{
+		"instanceType":    "t4g.nano",
+		"metadataOptions": map[string]any{"httpTokens": "required"},
+		"rootBlockDevice": map[string]any{"encrypted": true},
+	}
+	for k, v := range changes {
+		in[k] = v
+	}
+	return guardrails.Resource{Type: "aws:ec2/instance:Instance", Name: "extra", URN: "urn:pulumi:prod::octabyte::aws:ec2/instance:Instance::extra", Inputs: in}
 }
 
 // reference points the input at path of the named resource at target: its
@@ -251,6 +278,15 @@ func TestEveryRuleCatchesItsViolation(t *testing.T) {
 					c["environment"] = append(c["environment"].([]any), map[string]any{"name": "DB_PASSWORD", "value": "x"})
 				})
 			})
+		},
+		"EC2-001": func(s *guardrails.Stack) {
+			add(s, instance(map[string]any{"metadataOptions": map[string]any{"httpTokens": "optional"}}))
+		},
+		"EC2-002": func(s *guardrails.Stack) {
+			add(s, instance(map[string]any{"rootBlockDevice": map[string]any{"encrypted": false}}))
+		},
+		"EC2-003": func(s *guardrails.Stack) {
+			add(s, instance(map[string]any{"keyName": "ops"}))
 		},
 		"OPS-001": func(s *guardrails.Stack) {
 			mutate(s, "aws:cloudwatch/logGroup:LogGroup", "", func(in map[string]any) { delete(in, "retentionInDays") })

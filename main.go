@@ -79,6 +79,9 @@ func run(ctx *pulumi.Context) error {
 	mon.ClusterName, mon.ClusterArn, mon.ServiceName, mon.ExpectedTasks = web.ClusterName, web.ClusterArn, web.ServiceName, web.RunningTasks
 	mon.AlbArnSuffix, mon.TargetGroupArnSuffix = web.AlbArnSuffix, web.TargetGroupArnSuffix
 	mon.DBInstanceID, mon.AppLogGroupName = db.InstanceID, logs.AppLogGroupName
+	if cfg.Network.NAT == network.NATInstance {
+		mon.NATInstanceID = net.NATInstanceID
+	}
 	watch, err := monitoring.NewMonitoring(ctx, "monitoring", mon)
 	if err != nil {
 		return err
@@ -105,18 +108,22 @@ func run(ctx *pulumi.Context) error {
 	return nil
 }
 
-// scopeRoles puts every IAM role of the stack under one path with the
-// permissions boundary, the only roles the CI deploy roles may manage.
+// scopeRoles puts every IAM role and instance profile of the stack under one
+// path, roles with the permissions boundary: the only ones the CI deploy
+// roles may manage.
 func scopeRoles(path, boundary string) pulumi.ResourceTransformation {
 	return func(args *pulumi.ResourceTransformationArgs) *pulumi.ResourceTransformationResult {
-		role, ok := args.Props.(*iam.RoleArgs)
-		if !ok {
+		switch props := args.Props.(type) {
+		case *iam.RoleArgs:
+			props.Path = pulumi.String(path)
+			if boundary != "" {
+				props.PermissionsBoundary = pulumi.String(boundary)
+			}
+		case *iam.InstanceProfileArgs:
+			props.Path = pulumi.String(path)
+		default:
 			return nil
 		}
-		role.Path = pulumi.String(path)
-		if boundary != "" {
-			role.PermissionsBoundary = pulumi.String(boundary)
-		}
-		return &pulumi.ResourceTransformationResult{Props: role, Opts: args.Opts}
+		return &pulumi.ResourceTransformationResult{Props: args.Props, Opts: args.Opts}
 	}
 }

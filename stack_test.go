@@ -166,10 +166,18 @@ func TestEveryRoleIsUnderTheStackPathWithTheBoundary(t *testing.T) {
 			if tc.setting != "" {
 				cfg["octabyte:iamPermissionsBoundaryArn"] = tc.setting
 			}
+			if stack == "staging" {
+				cfg["octabyte:natGateways"] = "instance" // adds a role and an instance profile
+			}
 			p, err := plan.Run(run, stack, cfg)
 			require.NoError(t, err)
 			roles := p.ByType("aws:iam/role:Role")
 			require.NotEmpty(t, roles)
+			profiles := p.ByType("aws:iam/instanceProfile:InstanceProfile")
+			assert.Equal(t, stack == "staging", len(profiles) == 1)
+			for _, r := range profiles {
+				assert.Equal(t, "/octabyte/"+stack+"/", r.Input("path"), r.Name)
+			}
 			for _, r := range roles {
 				assert.Equal(t, "/octabyte/"+stack+"/", r.Input("path"), r.Name)
 				if tc.want == "" {

@@ -29,6 +29,13 @@ const Namespace = "octabyte"
 // LogRetentionDays are the retention periods CloudWatch Logs accepts.
 var LogRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
+// ProductionStacks are the stack names treated as production: stricter
+// guardrails, and no staging-only cost levers.
+var ProductionStacks = []string{"prod", "production"}
+
+// IsProduction reports whether stack is a production stack.
+func IsProduction(stack string) bool { return slices.Contains(ProductionStacks, stack) }
+
 // RequiredTags must be in aws:defaultTags so every taggable resource says
 // which project, environment and owner it belongs to.
 var RequiredTags = []string{"Project", "Environment", "Owner"}
@@ -95,7 +102,7 @@ func read(r *reader, stack string) *Config {
 	c := &Config{Stack: stack}
 	c.Region, c.DefaultTags = readProvider(r)
 	c.LogRetentionDays = r.oneOf("logRetentionDays", 14, "Retention in days of every CloudWatch log group of the stack", LogRetentionDays)
-	c.Network = readNetwork(r, c.LogRetentionDays)
+	c.Network = readNetwork(r, stack, c.LogRetentionDays)
 	c.Network.Region = c.Region
 	forceDestroy := r.boolean("forceDestroy", true, "Let `pulumi destroy` delete non-empty buckets and repositories (disposable stacks only)")
 	c.Logging = readLogging(r, c.LogRetentionDays, forceDestroy)
@@ -185,17 +192,21 @@ func readProvider(r *reader) (string, map[string]string) {
 	return region, tags
 }
 
-func readNetwork(r *reader, retention int) network.NetworkArgs {
+func readNetwork(r *reader, stack string, retention int) network.NetworkArgs {
 	n := network.NetworkArgs{
 		CIDR:    r.str("vpcCidr", "10.0.0.0/16", "Private IPv4 CIDR block of the VPC, /16 to /18 (room for /24 public and /20 private subnets per AZ)"),
 		AZCount: r.integer("azCount", 2, "Availability zones; each gets one public and one private subnet", 2, 3),
 		NAT: network.NATStrategy(r.str("natGateways", string(network.NATSingle),
-			"NAT gateways: single (cheapest) or onePerAz (no cross-AZ dependency)", string(network.NATSingle), string(network.NATOnePerAZ))),
+			"Outbound NAT: single (one NAT gateway), onePerAz (no cross-AZ dependency) or instance (one t4g.nano NAT instance, non-production only)",
+			string(network.NATSingle), string(network.NATOnePerAZ), string(network.NATInstance))),
 		FlowLogRetentionDays: retention,
 		S3GatewayEndpoint:    r.boolean("s3GatewayEndpoint", true, "Free S3 gateway endpoint, so ECR image layers do not pay the NAT gateway's per-GB charge"),
 	}
 	if err := checkCIDR(n.CIDR, n.AZCount); err != nil {
 		r.fail("vpcCidr", n.CIDR, "%s", err)
+	}
+	if n.NAT == network.NATInstance && IsProduction(stack) {
+		r.fail("natGateways", string(n.NAT), "a NAT instance has no managed availability: production stacks use single or onePerAz")
 	}
 	return n
 }

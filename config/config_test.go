@@ -206,3 +206,20 @@ func normalize(v any) string {
 	b, _ = json.Marshal(out)
 	return string(b)
 }
+
+// The staging-only cost levers are refused in production, naming the key.
+func TestProductionRejectsStagingOnlyLevers(t *testing.T) {
+	for key, value := range map[string]string{"octabyte:natGateways": "instance"} {
+		cfg := stackConfig(t, "prod")
+		cfg[key] = value
+		_, err := parse("prod", cfg)
+		require.Error(t, err, key)
+		assert.Contains(t, err.Error(), key)
+		assert.Contains(t, err.Error(), "production")
+
+		cfg = stackConfig(t, "staging")
+		cfg[key] = value
+		_, err = parse("staging", cfg)
+		assert.NoError(t, err, "%s=%s is a staging lever", key, value)
+	}
+}

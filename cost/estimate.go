@@ -85,6 +85,7 @@ var Free = map[string]string{
 	"aws:sns/topic:Topic":                                "first million publishes and 1,000 emails a month are free",
 	"aws:sns/topicPolicy:TopicPolicy":                    "", "aws:sns/topicSubscription:TopicSubscription": "",
 	"aws:kms/alias:Alias": "",
+	"aws:ec2/route:Route": "", "aws:iam/instanceProfile:InstanceProfile": "",
 }
 
 type estimator struct {
@@ -129,6 +130,10 @@ func New(p *plan.Plan, a Assumptions) (*Estimate, error) {
 			est.bucket(r)
 		case r.Type == "aws:ecr/repository:Repository":
 			est.repository(r)
+		case r.Type == "aws:ec2/instance:Instance":
+			est.instance(r)
+		case r.Type == "aws:ec2/eip:Eip":
+			est.add(r, "Elastic IP "+r.Name, HoursPerMonth*prices.PublicIPv4Hour, fmt.Sprintf("730 h × $%.3f public IPv4", prices.PublicIPv4Hour))
 		case r.Type == "aws:kms/key:Key":
 			est.add(r, "KMS key "+r.Name, prices.KMSKeyMonth, "per customer-managed key")
 		default:
@@ -173,8 +178,11 @@ func (est *estimator) note(format string, args ...any) {
 func (est *estimator) vpc(r plan.Resource) {
 	azs := int(number(r.Input("numberOfAvailabilityZones"), 2))
 	nats := 1
-	if r.Input("natGateways.strategy") == "OnePerAz" {
+	switch r.Input("natGateways.strategy") {
+	case "OnePerAz":
 		nats = azs
+	case "None":
+		return // no NAT gateway: a NAT instance (priced as an instance) or none
 	}
 	pr := est.prices
 	est.add(r, "NAT gateways", float64(nats)*HoursPerMonth*(pr.NATHour+pr.PublicIPv4Hour),
@@ -188,6 +196,21 @@ func (est *estimator) vpc(r plan.Resource) {
 		detail += "; image pulls use the free S3 gateway endpoint"
 	}
 	est.add(r, "NAT data processing", float64(gb)*pr.NATPerGB, detail)
+}
+
+// instance prices an EC2 instance and its root volume; it forwards the
+// NAT traffic with no per-GB charge of its own.
+func (est *estimator) instance(r plan.Resource) {
+	pr := est.prices
+	typ, _ := r.Input("instanceType").(string)
+	hourly, ok := pr.EC2Hour[typ]
+	if !ok {
+		est.e.NotPriced = append(est.e.NotPriced, r.Type+" "+typ)
+		return
+	}
+	est.add(r, "EC2 instance "+r.Name, HoursPerMonth*hourly, fmt.Sprintf("%s × 730 h × $%.4f", typ, hourly))
+	gb := number(r.Input("rootBlockDevice.volumeSize"), 8)
+	est.add(r, "EBS volume "+r.Name, gb*pr.EBSGP3GBMonth, fmt.Sprintf("%v GB gp3 × $%.4f", gb, pr.EBSGP3GBMonth))
 }
 
 func (est *estimator) alb(r plan.Resource) {

@@ -23,6 +23,8 @@ type Prices struct {
 	SecretMonth                    float64
 	KMSKeyMonth                    float64
 	ECRStorageGBMonth              float64
+	EC2Hour                        map[string]float64 // Linux on-demand, by instance type
+	EBSGP3GBMonth                  float64
 }
 
 // Sources are the AWS pricing pages the figures come from.
@@ -36,6 +38,10 @@ var Sources = map[string]string{
 	"Secrets Manager":          "https://aws.amazon.com/secrets-manager/pricing/",
 	"KMS":                      "https://aws.amazon.com/kms/pricing/",
 	"ECR":                      "https://aws.amazon.com/ecr/pricing/",
+	// t4g sizes scale linearly (nano = medium / 8); the AWS Price List API
+	// gives t4g.medium Linux on-demand as $0.0224/h in ap-south-1 and
+	// $0.0336/h in us-east-1.
+	"EC2, EBS": "https://aws.amazon.com/ec2/pricing/on-demand/, https://aws.amazon.com/ebs/pricing/",
 }
 
 // PriceTable holds the regions the estimate knows.
@@ -53,6 +59,8 @@ var PriceTable = map[string]Prices{
 		LogIngestGB: 0.67, LogStorageGBMonth: 0.033,
 		S3StandardGBMonth: 0.025, S3IAGBMonth: 0.019,
 		SecretMonth: 0.40, KMSKeyMonth: 1.00, ECRStorageGBMonth: 0.10,
+		EC2Hour:       map[string]float64{"t4g.nano": 0.0028, "t4g.micro": 0.0056, "t4g.small": 0.0112},
+		EBSGP3GBMonth: 0.0912,
 	},
 	"us-east-1": {
 		Region: "us-east-1", AsOf: "2026-11",
@@ -67,5 +75,7 @@ var PriceTable = map[string]Prices{
 		LogIngestGB: 0.50, LogStorageGBMonth: 0.03,
 		S3StandardGBMonth: 0.023, S3IAGBMonth: 0.0125,
 		SecretMonth: 0.40, KMSKeyMonth: 1.00, ECRStorageGBMonth: 0.10,
+		EC2Hour:       map[string]float64{"t4g.nano": 0.0042, "t4g.micro": 0.0084, "t4g.small": 0.0168},
+		EBSGP3GBMonth: 0.08,
 	},
 }

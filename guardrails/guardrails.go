@@ -21,7 +21,6 @@ const (
 	Advisory  Severity = "advisory"
 )
 
-
 // Resource is one registered resource, as any engine can describe it.
 type Resource struct {
 	Type    string

@@ -154,5 +154,5 @@ var advisoryRules = []Rule{
 
 // Rules is every rule, in report order.
 func Rules() []Rule {
-	return slices.Concat(networkRules, dataRules, identityRules, operationsRules, advisoryRules)
+	return slices.Concat(networkRules, dataRules, identityRules, ec2Rules, operationsRules, advisoryRules)
 }

@@ -3,18 +3,13 @@ package guardrails
 import (
 	"encoding/json"
 
+	"github.com/octabyte/octabyte/config"
 	"github.com/octabyte/octabyte/plan"
 )
 
-// ProductionStacks get the stricter data-protection rules.
-var ProductionStacks = []string{"prod", "production"}
-
 // FromPlan describes an offline plan to the rules.
 func FromPlan(p *plan.Plan) *Stack {
-	s := &Stack{DefaultTags: map[string]string{}}
-	for _, name := range ProductionStacks {
-		s.Production = s.Production || p.Stack == name
-	}
+	s := &Stack{DefaultTags: map[string]string{}, Production: config.IsProduction(p.Stack)}
 	var tags struct {
 		Tags map[string]string `json:"tags"`
 	}

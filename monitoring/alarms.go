@@ -14,6 +14,7 @@ const (
 	NamespaceALB       = "AWS/ApplicationELB"
 	NamespaceRDS       = "AWS/RDS"
 	NamespaceNATGW     = "AWS/NATGateway"
+	NamespaceEC2       = "AWS/EC2"
 	missingNotBreach   = "notBreaching"
 	missingBreach      = "breaching"
 	greaterThan        = "GreaterThanThreshold"
@@ -36,6 +37,7 @@ const (
 	AlarmDBConnections    = "db-connections-high"
 	AlarmDBFreeStorage    = "db-free-storage-low"
 	AlarmDBFreeMemory     = "db-freeable-memory-low"
+	AlarmNATInstance      = "nat-instance-unhealthy"
 )
 
 // Target5xxRateExpression is the share of the target group's requests the
@@ -63,6 +65,7 @@ type metricAlarm struct {
 	treatMissingData   string
 	queries            cloudwatch.MetricAlarmMetricQueryArray // metric math instead of namespace/metric
 	actionsDisabledWhy string                                 // non-empty: the alarm exists but notifies no one
+	repair             string                                 // an EC2 action ARN run with the notification
 }
 
 type alarm struct {
@@ -102,7 +105,7 @@ func alarmSpecs(a MonitoringArgs, db dbLimits) []metricAlarm {
 	if a.ExpectedTasks == 0 {
 		healthy.actionsDisabledWhy = "The service runs 0 tasks until octabyte:appImage is set, so this alarm notifies no one yet."
 	}
-	return []metricAlarm{
+	specs := []metricAlarm{
 		{
 			key:         AlarmEcsCPU,
 			description: fmt.Sprintf("Service CPU above %d%% for 5 minutes. Scale out (octabyte:desiredCount, autoscaling) or raise octabyte:cpu.", t.EcsCPUPercent),
@@ -189,6 +192,22 @@ func alarmSpecs(a MonitoringArgs, db dbLimits) []metricAlarm {
 			treatMissingData: missingNotBreach,
 		},
 	}
+	if a.NATInstanceID != nil {
+		// Status checks are published every minute at no charge. EC2
+		// recovers a host failure by itself (simplified automatic recovery);
+		// an instance failure (kernel, network config) needs a reboot, which
+		// the alarm's EC2 action does (CloudWatch User Guide, "Create alarms
+		// to stop, terminate, reboot, or recover an EC2 instance").
+		specs = append(specs, metricAlarm{
+			key:         AlarmNATInstance,
+			description: "The NAT instance fails its status checks: the private subnets have no internet access (ECR, logs, secrets). The alarm reboots it; EC2 recovers host failures itself.",
+			namespace:   NamespaceEC2, metric: "StatusCheckFailed", dimensions: pulumi.StringMap{"InstanceId": a.NATInstanceID},
+			statistic: "Maximum", period: oneMinute, evaluationPeriods: 3, datapointsToAlarm: 3,
+			comparison: "GreaterThanOrEqualToThreshold", threshold: 1, treatMissingData: missingNotBreach, // EC2 reports checks of a running instance even when it hangs; none while it starts
+			repair: fmt.Sprintf("arn:aws:automate:%s:ec2:reboot", a.Region),
+		})
+	}
+	return specs
 }
 
 // newAlarms creates every alarm with the topic as both its alarm and its OK
@@ -212,6 +231,9 @@ func newAlarms(ctx *pulumi.Context, a MonitoringArgs, db dbLimits, topicArn pulu
 			ActionsEnabled:     pulumi.Bool(s.actionsDisabledWhy == ""),
 			AlarmActions:       pulumi.Array{topicArn},
 			OkActions:          pulumi.Array{topicArn},
+		}
+		if s.repair != "" {
+			args.AlarmActions = pulumi.Array{topicArn, pulumi.String(s.repair)}
 		}
 		if s.queries != nil {
 			args.MetricQueries = s.queries

@@ -64,6 +64,8 @@ type MonitoringArgs struct {
 	DBInstanceClass string             // sizes the connection and memory alarms; default db.t3.micro
 
 	AppLogGroupName pulumi.StringInput // the recent-errors query reads it
+
+	NATInstanceID pulumi.StringInput // the NAT instance to watch; nil when NAT gateways do the job
 }
 
 func (a MonitoringArgs) withDefaults(stack string) MonitoringArgs {

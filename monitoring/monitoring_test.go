@@ -463,3 +463,26 @@ func TestEventPatternJSONShape(t *testing.T) {
 		]
 	}`, string(b))
 }
+
+// A NAT instance that fails its status checks is rebooted by the alarm and
+// somebody hears of it; stacks on NAT gateways have no such alarm.
+func TestNATInstanceAlarmRebootsAndNotifies(t *testing.T) {
+	a := args()
+	a.NATInstanceID = pulumi.String("i-0123456789abcdef0")
+	p, m := build(t, a)
+	alarm, ok := p.Find("aws:cloudwatch/metricAlarm:MetricAlarm", monitoring.AlarmNATInstance)
+	require.True(t, ok)
+	assert.Equal(t, "AWS/EC2", alarm.Input("namespace"))
+	assert.Equal(t, "StatusCheckFailed", alarm.Input("metricName"))
+	assert.Equal(t, map[string]any{"InstanceId": "i-0123456789abcdef0"}, alarm.Input("dimensions"))
+	assert.Equal(t, 1.0, alarm.Input("threshold"))
+	assert.Equal(t, "GreaterThanOrEqualToThreshold", alarm.Input("comparisonOperator"))
+	topic := one(t, p, "aws:sns/topic:Topic").Outputs["arn"]
+	assert.ElementsMatch(t, []any{topic, "arn:aws:automate:ap-south-1:ec2:reboot"}, alarm.Input("alarmActions"))
+	assert.Equal(t, []any{topic}, alarm.Input("okActions"))
+	assert.Contains(t, m.AlarmNames, "octabyte-test-"+monitoring.AlarmNATInstance)
+
+	p, _ = build(t, args())
+	_, ok = p.Find("aws:cloudwatch/metricAlarm:MetricAlarm", monitoring.AlarmNATInstance)
+	assert.False(t, ok)
+}

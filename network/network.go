@@ -24,6 +24,9 @@ const (
 	NATSingle NATStrategy = "single"
 	// NATOnePerAZ is one NAT gateway per AZ: no cross-AZ dependency.
 	NATOnePerAZ NATStrategy = "onePerAz"
+	// NATInstance is one small EC2 instance doing NAT: about a seventh of a
+	// NAT gateway's price, with no managed availability (non-production).
+	NATInstance NATStrategy = "instance"
 )
 
 // Subnet sizes: /24 public subnets only hold load balancer nodes and NAT
@@ -37,7 +40,7 @@ const (
 type NetworkArgs struct {
 	CIDR                 string      // VPC CIDR block; default 10.0.0.0/16
 	AZCount              int         // availability zones, each with one public and one private subnet; default 2
-	NAT                  NATStrategy // default NATSingle
+	NAT                  NATStrategy // default NATSingle; NATInstance for non-production stacks only
 	FlowLogRetentionDays int         // VPC flow log retention; default 14
 	S3GatewayEndpoint    bool        // free S3 gateway endpoint: ECR image layers skip the NAT's per-GB charge
 	AccountID            string      // the deploying account, for trust-policy conditions
@@ -69,6 +72,8 @@ type Network struct {
 	PublicSubnetIDs  pulumi.StringArrayOutput
 	PrivateSubnetIDs pulumi.StringArrayOutput
 	FlowLogGroupName pulumi.StringOutput
+	// NATInstanceID is the NAT instance when NAT is NATInstance, else empty.
+	NATInstanceID pulumi.StringOutput
 }
 
 // NewNetwork creates the VPC, its flow logs and the locked default security group.
@@ -80,10 +85,9 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	}
 	parent := pulumi.Parent(n)
 
-	strategy := awsx.NatGatewayStrategySingle
-	if a.NAT == NATOnePerAZ {
-		strategy = awsx.NatGatewayStrategyOnePerAz
-	}
+	strategy := map[NATStrategy]awsx.NatGatewayStrategy{
+		NATSingle: awsx.NatGatewayStrategySingle, NATOnePerAZ: awsx.NatGatewayStrategyOnePerAz, NATInstance: awsx.NatGatewayStrategyNone,
+	}[a.NAT]
 	subnetStrategy := awsx.SubnetAllocationStrategyAuto
 	vpc, err := awsx.NewVpc(ctx, "vpc", &awsx.VpcArgs{
 		CidrBlock:                 pulumi.StringRef(a.CIDR),
@@ -118,6 +122,12 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		}
 	}
 
+	if a.NAT == NATInstance {
+		if n.NATInstanceID, err = newNATInstance(ctx, a, vpc, parent); err != nil {
+			return nil, err
+		}
+	}
+
 	n.FlowLogGroupName, err = newFlowLogs(ctx, a, vpc.VpcId, parent)
 	if err != nil {
 		return nil, err
@@ -132,20 +142,25 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	})
 }
 
-// newS3Endpoint routes the private subnets' S3 traffic (ECR stores image
-// layers in S3) through a gateway endpoint, which has no hourly or per-GB charge.
-func newS3Endpoint(ctx *pulumi.Context, a NetworkArgs, vpc *awsx.Vpc, parent pulumi.ResourceOption) error {
-	tables := ec2.GetRouteTablesOutput(ctx, ec2.GetRouteTablesOutputArgs{
+// privateRouteTables finds the route tables awsx associates with the
+// private subnets (it does not export them).
+func privateRouteTables(ctx *pulumi.Context, vpc *awsx.Vpc) ec2.GetRouteTablesResultOutput {
+	return ec2.GetRouteTablesOutput(ctx, ec2.GetRouteTablesOutputArgs{
 		VpcId: vpc.VpcId,
 		Filters: ec2.GetRouteTablesFilterArray{&ec2.GetRouteTablesFilterArgs{
 			Name: pulumi.String("association.subnet-id"), Values: vpc.PrivateSubnetIds,
 		}},
 	}, pulumi.Parent(vpc))
+}
+
+// newS3Endpoint routes the private subnets' S3 traffic (ECR stores image
+// layers in S3) through a gateway endpoint, which has no hourly or per-GB charge.
+func newS3Endpoint(ctx *pulumi.Context, a NetworkArgs, vpc *awsx.Vpc, parent pulumi.ResourceOption) error {
 	_, err := ec2.NewVpcEndpoint(ctx, "s3", &ec2.VpcEndpointArgs{
 		VpcId:           vpc.VpcId,
 		ServiceName:     pulumi.String("com.amazonaws." + a.Region + ".s3"),
 		VpcEndpointType: pulumi.String("Gateway"),
-		RouteTableIds:   tables.Ids(),
+		RouteTableIds:   privateRouteTables(ctx, vpc).Ids(),
 	}, parent)
 	return err
 }

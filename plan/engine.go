@@ -34,8 +34,9 @@ type Resource struct {
 	DependsOn []string       // explicit and implicit dependencies (URNs)
 	// PropertyDeps are, per top-level input, the resources its value was
 	// computed from: what ties an unknown input to its source at preview.
-	PropertyDeps map[string][]string `json:",omitempty"`
-	Protect      bool
+	PropertyDeps  map[string][]string `json:",omitempty"`
+	Protect       bool
+	IgnoreChanges []string `json:",omitempty"` // inputs a later update leaves as deployed
 }
 
 // Input returns the input at a dotted path ("healthCheck.path"), or nil.

@@ -65,6 +65,17 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			}
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{"ids": ids, "id": m.region}), nil
+	case "aws:ec2/getSubnet:getSubnet":
+		id, _ := args.Args["id"].V.(string)
+		cidr := "10.0.128.0/20"
+		if strings.Contains(id, "private2") {
+			cidr = "10.0.144.0/20"
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"id": id, "cidrBlock": cidr}), nil
+	case "aws:ssm/getParameter:getParameter":
+		name, _ := args.Args["name"].V.(string)
+		ami := "ami-0" + suffix(name, 16)
+		return resource.NewPropertyMapFromMap(map[string]any{"name": name, "value": ami, "insecureValue": ami, "type": "String", "id": name}), nil
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		return resource.NewPropertyMapFromMap(map[string]any{"names": []any{m.region + "a", m.region + "b", m.region + "c"}}), nil
 	}
@@ -90,6 +101,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Inputs = plain(inputs)
 		r.Parent = rpc.GetParent()
 		r.Protect = rpc.GetProtect()
+		r.IgnoreChanges = rpc.GetIgnoreChanges()
 		deps := map[string]bool{}
 		for _, d := range rpc.GetDependencies() {
 			deps[d] = true
@@ -214,6 +226,17 @@ func (m *mocks) compute(r Resource) (string, map[string]any) {
 		out["arnSuffix"] = suffixPart
 	case "aws:lb/listener:Listener":
 		out["arn"] = arn("elasticloadbalancing", "listener/app/"+suffix(r.URN, 16))
+	case "aws:ec2/instance:Instance":
+		id = "i-" + suffix(r.URN, 17)
+		out["arn"] = arn("ec2", "instance/"+id)
+		out["primaryNetworkInterfaceId"] = "eni-" + suffix(r.URN+"eni", 17)
+		out["privateIp"] = "10.0.0.10"
+	case "aws:ec2/eip:Eip":
+		id = "eipalloc-" + suffix(r.URN, 17)
+		out["allocationId"] = id
+		out["publicIp"] = "203.0.113.10"
+	case "aws:iam/instanceProfile:InstanceProfile":
+		out["arn"] = fmt.Sprintf("arn:aws:iam::%s:instance-profile%s%s", acct, iamPath(r), name)
 	case "aws:ecr/repository:Repository":
 		out["repositoryUrl"] = fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", acct, region, name)
 		out["arn"] = arn("ecr", "repository/"+name)
