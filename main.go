@@ -17,6 +17,7 @@ import (
 	"github.com/octabyte/octabyte/logging"
 	"github.com/octabyte/octabyte/monitoring"
 	"github.com/octabyte/octabyte/network"
+	"github.com/octabyte/octabyte/sleep"
 )
 
 func main() {
@@ -87,7 +88,18 @@ func run(ctx *pulumi.Context) error {
 		return err
 	}
 
-	ctx.Export("appImage", pulumi.String(cfg.Compute.Image)) // the deployed image; CI copies it back into config
+	if cfg.Sleep != nil {
+		if _, err := sleep.NewSchedule(ctx, "sleep", &sleep.ScheduleArgs{
+			Window: *cfg.Sleep, Region: cfg.Region, AccountID: identity.AccountId,
+			DBInstanceID: db.InstanceID, ClusterName: web.ClusterName, ServiceName: web.ServiceName,
+			AwakeTasks: web.RunningTasks, AlarmNames: watch.AlarmNames,
+		}); err != nil {
+			return err
+		}
+	}
+
+	ctx.Export("appImage", pulumi.String(cfg.Compute.Image))      // the deployed image; CI copies it back into config
+	ctx.Export("awakeDesiredCount", pulumi.Int(web.RunningTasks)) // what a sleeping stack's service runs once woken
 	ctx.Export("albUrl", web.URL)
 	ctx.Export("albDnsName", web.AlbDNSName)
 	ctx.Export("ecrRepositoryUrl", web.RepositoryURL)

@@ -78,6 +78,9 @@ type ComputeArgs struct {
 	DeletionProtection      bool   // ALB deletion protection
 	ForceDelete             bool   // let `pulumi destroy` delete a repository that holds images
 	Autoscaling             AutoscalingArgs
+	// ScheduledDesiredCount: a sleep schedule sets the desired count
+	// (0 at night), so later updates leave it as it is.
+	ScheduledDesiredCount bool
 
 	AppLogGroupName pulumi.StringInput
 	AppLogGroupArn  pulumi.StringInput

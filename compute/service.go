@@ -188,8 +188,8 @@ func newService(ctx *pulumi.Context, a ComputeArgs, desired int, repoURL pulumi.
 		args.LaunchType = pulumi.String("FARGATE")
 	}
 	svcOpts := []pulumi.ResourceOption{parent, pulumi.DependsOn(l.listeners)} // the target group must be attached to a listener
-	if a.Autoscaling.Enabled {
-		svcOpts = append(svcOpts, pulumi.IgnoreChanges([]string{"desiredCount"})) // the scaler owns it
+	if a.Autoscaling.Enabled || a.ScheduledDesiredCount {
+		svcOpts = append(svcOpts, pulumi.IgnoreChanges([]string{"desiredCount"})) // the scaler or the sleep schedule owns it
 	}
 	svc, err := ecs.NewService(ctx, "app", args, svcOpts...)
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/octabyte/octabyte/logging"
 	"github.com/octabyte/octabyte/monitoring"
 	"github.com/octabyte/octabyte/network"
+	"github.com/octabyte/octabyte/sleep"
 )
 
 // Namespace is the project's config namespace (the Pulumi project name).
@@ -54,6 +55,8 @@ type Config struct {
 	Compute    compute.ComputeArgs
 	Monitoring monitoring.MonitoringArgs
 	Cost       cost.Assumptions // usage the cost estimate assumes
+	// Sleep is when the stack is awake; nil when it never sleeps.
+	Sleep *sleep.Window
 
 	// IAMPath is set on every IAM role of the stack, with the permissions
 	// boundary RoleBoundary derives from IAMBoundary (the config value):
@@ -113,6 +116,11 @@ func read(r *reader, stack string) *Config {
 	c.Monitoring = readMonitoring(r, c)
 	c.Cost = readCost(r)
 	c.Cost.PlannedTasks = c.Compute.DesiredCount
+	if c.Sleep = readSleep(r, stack); c.Sleep != nil {
+		c.Cost.AwakeFraction = c.Sleep.AwakeFraction()
+		c.Compute.ScheduledDesiredCount = true
+		c.Monitoring.ScheduledActions = true
+	}
 	c.IAMPath = workload.RolePath(Namespace, stack)
 	c.IAMBoundary = r.str("iamPermissionsBoundaryArn", "", "Permissions boundary on every IAM role: empty for the bootstrap's (what its deploy roles require), another policy ARN, or none")
 	if c.IAMBoundary != "" && c.IAMBoundary != NoBoundary && !boundaryPattern.MatchString(c.IAMBoundary) {

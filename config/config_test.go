@@ -86,6 +86,9 @@ func TestInvalidValuesNameKeyValueAndAllowed(t *testing.T) {
 		{"octabyte:certificateArn", "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000", []string{"octabyte:certificateArn", "ap-south-1"}},
 		{"octabyte:desiredCount", "0", []string{"octabyte:desiredCount", "between 1 and 100"}},
 		{"octabyte:dbSslMode", "disable", []string{"octabyte:dbSslMode", "require, verify-full"}},
+		{"octabyte:sleepSchedule", "weekdays 8-20", []string{"octabyte:sleepSchedule", "weekdays 8-20", "mon-fri 08:00-20:00"}},
+		{"octabyte:sleepSchedule", "mon-fri 20:00-08:00", []string{"octabyte:sleepSchedule", "must end after it starts"}},
+		{"octabyte:sleepTimeZone", "India/Mumbai", []string{"octabyte:sleepTimeZone", "India/Mumbai", "IANA time zone"}},
 		{"octabyte:iamPermissionsBoundaryArn", "my-boundary", []string{"octabyte:iamPermissionsBoundaryArn", "my-boundary", "IAM policy ARN", `"none"`}},
 		{"octabyte:iamPermissionsBoundaryArn", "arn:aws:iam::123456789012:role/x", []string{"octabyte:iamPermissionsBoundaryArn", "IAM policy ARN"}},
 	}
@@ -209,7 +212,7 @@ func normalize(v any) string {
 
 // The staging-only cost levers are refused in production, naming the key.
 func TestProductionRejectsStagingOnlyLevers(t *testing.T) {
-	for key, value := range map[string]string{"octabyte:natGateways": "instance"} {
+	for key, value := range map[string]string{"octabyte:natGateways": "instance", "octabyte:sleepSchedule": "mon-fri 08:00-20:00"} {
 		cfg := stackConfig(t, "prod")
 		cfg[key] = value
 		_, err := parse("prod", cfg)
@@ -222,4 +225,21 @@ func TestProductionRejectsStagingOnlyLevers(t *testing.T) {
 		_, err = parse("staging", cfg)
 		assert.NoError(t, err, "%s=%s is a staging lever", key, value)
 	}
+}
+
+func TestSleepScheduleIsParsedWithItsTimeZone(t *testing.T) {
+	cfg := stackConfig(t, "staging")
+	cfg["octabyte:sleepSchedule"] = "mon-fri 08:00-20:00"
+	cfg["octabyte:sleepTimeZone"] = "Asia/Kolkata"
+	c, err := parse("staging", cfg)
+	require.NoError(t, err)
+	require.NotNil(t, c.Sleep)
+	assert.Equal(t, "Asia/Kolkata", c.Sleep.TimeZone)
+	assert.InDelta(t, 60.0/168, c.Cost.AwakeFraction, 1e-9, "the estimate prices the awake hours")
+	assert.True(t, c.Compute.ScheduledDesiredCount, "the schedule owns the desired count")
+	assert.True(t, c.Monitoring.ScheduledActions, "the schedule owns the alarm actions")
+
+	c, err = parse("staging", stackConfig(t, "staging"))
+	require.NoError(t, err)
+	assert.Nil(t, c.Sleep, "staging is awake all week unless asked")
 }

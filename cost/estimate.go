@@ -28,6 +28,10 @@ type Assumptions struct {
 	// PlannedTasks prices a service that runs 0 tasks only because no
 	// image is configured yet (the first deploy): the count it will run.
 	PlannedTasks int
+	// AwakeFraction is the share of the week a sleeping stack is awake
+	// (octabyte:sleepSchedule); 0 means always awake. The database instance
+	// and the tasks bill only then.
+	AwakeFraction float64
 }
 
 // DefaultAssumptions describe a small production service.
@@ -86,6 +90,7 @@ var Free = map[string]string{
 	"aws:sns/topicPolicy:TopicPolicy":                    "", "aws:sns/topicSubscription:TopicSubscription": "",
 	"aws:kms/alias:Alias": "",
 	"aws:ec2/route:Route": "", "aws:iam/instanceProfile:InstanceProfile": "",
+	"aws:scheduler/scheduleGroup:ScheduleGroup": "", "aws:scheduler/schedule:Schedule": "the first 14 million invocations a month are free",
 }
 
 type estimator struct {
@@ -198,6 +203,15 @@ func (est *estimator) vpc(r plan.Resource) {
 	est.add(r, "NAT data processing", float64(gb)*pr.NATPerGB, detail)
 }
 
+// awakeHours are the hours a month the database and the tasks run: all of
+// them, or the awake share of a sleeping stack (octabyte:sleepSchedule).
+func (est *estimator) awakeHours() (float64, string) {
+	if f := est.a.AwakeFraction; f > 0 && f < 1 {
+		return HoursPerMonth * f, fmt.Sprintf("%.0f h awake (%.0f%% of 730 h)", HoursPerMonth*f, f*100)
+	}
+	return HoursPerMonth, "730 h"
+}
+
 // instance prices an EC2 instance and its root volume; it forwards the
 // NAT traffic with no per-GB charge of its own.
 func (est *estimator) instance(r plan.Resource) {
@@ -252,12 +266,13 @@ func (est *estimator) service(r plan.Resource) {
 		arch = "X86_64"
 	}
 	hourly := cpu/1024*pr.FargateVCPUHour[arch] + mem/1024*pr.FargateGBHour[arch]
-	detail := fmt.Sprintf("%v task(s) × 730 h × (%.2f vCPU × $%.5f + %.2f GB × $%.5f) %s", tasks, cpu/1024, pr.FargateVCPUHour[arch], mem/1024, pr.FargateGBHour[arch], arch)
+	hours, awake := est.awakeHours()
+	detail := fmt.Sprintf("%v task(s) × %s × (%.2f vCPU × $%.5f + %.2f GB × $%.5f) %s", tasks, awake, cpu/1024, pr.FargateVCPUHour[arch], mem/1024, pr.FargateGBHour[arch], arch)
 	if strings.Contains(fmt.Sprint(r.Input("capacityProviderStrategies")), "FARGATE_SPOT") {
 		hourly *= 1 - pr.FargateSpotDiscount
 		detail += fmt.Sprintf(", Fargate Spot (-%.0f%%)", pr.FargateSpotDiscount*100)
 	}
-	est.add(r, "Fargate tasks", tasks*HoursPerMonth*hourly, detail)
+	est.add(r, "Fargate tasks", tasks*hours*hourly, detail)
 	est.add(r, "app custom metrics (EMF)", float64(est.a.AppMetrics)*pr.CustomMetricMonth,
 		fmt.Sprintf("%d metrics × $%.2f", est.a.AppMetrics, pr.CustomMetricMonth))
 }
@@ -295,7 +310,8 @@ func (est *estimator) database(r plan.Resource) {
 	}
 	storage := number(r.Input("allocatedStorage"), 20)
 	retention := number(r.Input("backupRetentionPeriod"), 0)
-	est.add(r, "RDS instance", copies*HoursPerMonth*hourly, fmt.Sprintf("%s %s × 730 h × $%.3f", class, az, hourly))
+	hours, awake := est.awakeHours()
+	est.add(r, "RDS instance", copies*hours*hourly, fmt.Sprintf("%s %s × %s × $%.3f", class, az, awake, hourly))
 	est.add(r, "RDS gp3 storage", copies*storage*pr.RDSStorageGBMonth, fmt.Sprintf("%v GB × %v × $%.3f", storage, copies, pr.RDSStorageGBMonth))
 	backup := storage * backupChangePerDay * math.Max(retention-1, 0) // beyond the free 100% of provisioned storage
 	est.add(r, "RDS backups beyond the free amount", backup*pr.RDSBackupGBMonth,

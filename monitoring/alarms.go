@@ -248,7 +248,11 @@ func newAlarms(ctx *pulumi.Context, a MonitoringArgs, db dbLimits, topicArn pulu
 				args.Statistic = pulumi.String(s.statistic)
 			}
 		}
-		res, err := cloudwatch.NewMetricAlarm(ctx, s.key, args, parent)
+		opts := []pulumi.ResourceOption{parent}
+		if a.ScheduledActions {
+			opts = append(opts, pulumi.IgnoreChanges([]string{"actionsEnabled"}))
+		}
+		res, err := cloudwatch.NewMetricAlarm(ctx, s.key, args, opts...)
 		if err != nil {
 			return nil, err
 		}

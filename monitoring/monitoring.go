@@ -66,6 +66,9 @@ type MonitoringArgs struct {
 	AppLogGroupName pulumi.StringInput // the recent-errors query reads it
 
 	NATInstanceID pulumi.StringInput // the NAT instance to watch; nil when NAT gateways do the job
+	// ScheduledActions: a sleep schedule switches the alarms' actions off
+	// at night and on in the morning, so later updates leave them as they are.
+	ScheduledActions bool
 }
 
 func (a MonitoringArgs) withDefaults(stack string) MonitoringArgs {
