@@ -79,7 +79,10 @@ func run(ctx *pulumi.Context) error {
 		return err
 	}
 
-	ctx.Export("appImage", pulumi.String(cfg.Compute.Image)) // the deployed image; CI copies it back into config
+	// The deployed image and its commit; CI copies both back into config and
+	// never deploys an older commit over appCommit.
+	ctx.Export("appImage", pulumi.String(cfg.Compute.Image))
+	ctx.Export("appCommit", pulumi.String(cfg.AppCommit))
 	ctx.Export("albUrl", web.URL)
 	ctx.Export("albDnsName", web.AlbDNSName)
 	ctx.Export("ecrRepositoryUrl", web.RepositoryURL)
