@@ -50,6 +50,7 @@ lint: tools
 	$(GOBIN)/golangci-lint run ./...
 	cd app && $(GOBIN)/golangci-lint run ./...
 	$(GOBIN)/actionlint
+	shellcheck -x .github/scripts/*.sh scripts/*.sh
 
 fmt:
 	gofmt -w .

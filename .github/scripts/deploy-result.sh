@@ -3,7 +3,7 @@
 # which job failed and why (its "reason" output), or what was deployed.
 # Env: NEEDS (toJSON(needs) of the notify job), GITHUB_*. Outputs: status, message.
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 result() { jq -r --arg j "$1" '.[$j].result // "skipped"' <<<"$NEEDS"; }

@@ -6,7 +6,7 @@
 # ALLOW_OLDER=true is the intentional rollback of a workflow_dispatch that
 # names a digest (docs/ci.md). Needs the full history (fetch-depth: 0).
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 FAIL_TITLE="Never backwards"
 

@@ -13,7 +13,7 @@
 # or "dispatch" (with approvers listed); anything else fails the run.
 # Env: APPROVAL APPROVERS DIGEST ROLLBACK PROMOTE STAGING_REPOSITORY GITHUB_*.
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 FAIL_TITLE="Deploy request"
 

@@ -5,7 +5,7 @@
 # attempt and environment, so a retried POST cannot create a second note.
 # Env: BASE_URL STACK [SMOKE_DEADLINE_SECONDS SMOKE_POLL_SECONDS].
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 FAIL_TITLE="Smoke test"
 

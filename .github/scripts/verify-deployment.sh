@@ -14,7 +14,7 @@
 # A rollback, a FAILED rollout, a stuck or mixed deployment fails the step
 # with the reason. Env: STACK DIGEST COMMIT [VERIFY_DEADLINE_SECONDS VERIFY_POLL_SECONDS].
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 FAIL_TITLE="Deploy verification"
 

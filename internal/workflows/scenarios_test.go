@@ -16,6 +16,7 @@ var allSecrets = map[string]any{"SLACK_WEBHOOK_URL": "https://hooks.slack.invali
 // deployHarness is a repository set up as docs/setup.md says: stacks
 // created, variables set, required reviewers available, notifications on.
 func deployHarness(t *testing.T) (*harness, string, string) {
+	t.Parallel() // each scenario has its own world, repository and load balancer
 	h, older, newer := newHarness(t)
 	h.Vars = map[string]any{"AWS_REGION": "ap-south-1", "PULUMI_BACKEND_URL": "s3://state", "AWS_STAGING_ROLE_ARN": "arn:staging",
 		"AWS_PRODUCTION_ROLE_ARN": "arn:prod", "AWS_PREVIEW_ROLE_ARN": "arn:preview", "PRODUCTION_APPROVAL": "reviewers", "PRODUCTION_APPROVERS": "alice"}
