@@ -389,19 +389,19 @@ func TestExpressionsEvaluateAsOnGitHub(t *testing.T) {
 		"env":     map[string]any{"HAS_SLACK": "true"},
 	}, status: func(fn string) bool { return fn == "always" }}
 	cases := map[string]any{
-		"needs.build.outputs.digest || 'none'":                     "sha256:ab",
-		"needs.scan.outputs.digest || 'none'":                      "none",
-		"needs.build.result == 'SUCCESS'":                          true,
-		"secrets.SLACK_WEBHOOK_URL != ''":                          false,
-		"env.HAS_SLACK == 'true'":                                  true,
-		"!cancelled() && needs.scan.result == 'success'":           false,
-		"contains(needs.*.result, 'skipped')":                      true,
-		"inputs.rollback == false && inputs.digest == ''":          true,
-		"format('{0}-{1}', 'a', 1)":                                "a-1",
-		"always() && (needs.build.result == 'success' || false)":   true,
-		"fromJSON('{\"a\": [1, 2]}').a[1]":                         2.0,
-		"1 == '1'":                                                 true,
-		"toJSON(needs.build.outputs)":                              "{\n  \"digest\": \"sha256:ab\"\n}",
+		"needs.build.outputs.digest || 'none'":                   "sha256:ab",
+		"needs.scan.outputs.digest || 'none'":                    "none",
+		"needs.build.result == 'SUCCESS'":                        true,
+		"secrets.SLACK_WEBHOOK_URL != ''":                        false,
+		"env.HAS_SLACK == 'true'":                                true,
+		"!cancelled() && needs.scan.result == 'success'":         false,
+		"contains(needs.*.result, 'skipped')":                    true,
+		"inputs.rollback == false && inputs.digest == ''":        true,
+		"format('{0}-{1}', 'a', 1)":                              "a-1",
+		"always() && (needs.build.result == 'success' || false)": true,
+		"fromJSON('{\"a\": [1, 2]}').a[1]":                       2.0,
+		"1 == '1'":                                               true,
+		"toJSON(needs.build.outputs)":                            "{\n  \"digest\": \"sha256:ab\"\n}",
 	}
 	for expr, want := range cases {
 		got, err := c.eval(expr)

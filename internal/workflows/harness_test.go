@@ -406,7 +406,7 @@ func (h *harness) shell(base, script, ws, temp string, stepEnv map[string]any, p
 func fileCommands(t *testing.T, path string) map[string]string {
 	f, err := os.Open(path)
 	require.NoError(t, err)
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	out := map[string]string{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
