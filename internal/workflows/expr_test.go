@@ -158,11 +158,7 @@ func (c *exprContext) value(n actionlint.ExprNode) (any, error) {
 		}
 		return []any{}, nil
 	case *actionlint.IndexAccessNode:
-		recv, err := c.value(n.Operand)
-		if err != nil {
-			return nil, err
-		}
-		idx, err := c.value(n.Index)
+		recv, idx, err := c.pair(n.Operand, n.Index)
 		if err != nil {
 			return nil, err
 		}
@@ -188,11 +184,7 @@ func (c *exprContext) value(n actionlint.ExprNode) (any, error) {
 		}
 		return c.value(n.Right)
 	case *actionlint.CompareOpNode:
-		l, err := c.value(n.Left)
-		if err != nil {
-			return nil, err
-		}
-		r, err := c.value(n.Right)
+		l, r, err := c.pair(n.Left, n.Right)
 		if err != nil {
 			return nil, err
 		}
@@ -201,6 +193,16 @@ func (c *exprContext) value(n actionlint.ExprNode) (any, error) {
 		return c.call(n)
 	}
 	return nil, fmt.Errorf("unsupported expression node %T", n)
+}
+
+// pair evaluates two operands.
+func (c *exprContext) pair(a, b actionlint.ExprNode) (any, any, error) {
+	l, err := c.value(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := c.value(b)
+	return l, r, err
 }
 
 func (c *exprContext) call(n *actionlint.FuncCallNode) (any, error) {
