@@ -4,8 +4,13 @@ STACK ?= staging
 GOLANGCI_LINT_VERSION := v2.15.0
 ACTIONLINT_VERSION := v1.7.12
 GOBIN := $(shell go env GOPATH)/bin
+# The Debian packages the suites need, in one place: `make deps` installs the
+# missing ones (git and jq for the workflow tests, shellcheck for actionlint,
+# PostgreSQL server binaries for the app tests, podman/buildah/runc/
+# debootstrap for the container smoke test).
+SYSTEM_PACKAGES := git make ca-certificates curl jq shellcheck postgresql podman buildah runc debootstrap
 
-.PHONY: plan plan-json plan-bootstrap test test-infra test-app smoke lint fmt bench tools
+.PHONY: plan plan-json plan-bootstrap deps test test-infra test-app smoke lint fmt bench tools
 
 ## plan: print the full plan of STACK (staging|prod) offline, no AWS account needed;
 ## PREVIEW=1 shows it as a first `pulumi preview` (values AWS computes unknown)
@@ -20,8 +25,13 @@ plan-json:
 plan-bootstrap:
 	go run ./bootstrap plan --stack bootstrap
 
+## deps: install the missing system packages (as root; otherwise prints the command)
+deps:
+	@bash scripts/system-packages.sh $(SYSTEM_PACKAGES)
+
 ## test: every suite: infrastructure (mock engine), app (real PostgreSQL), container smoke, linters
-test: lint test-infra test-app smoke
+test: deps
+	$(MAKE) lint test-infra test-app smoke
 
 test-infra:
 	go test ./...
@@ -42,6 +52,7 @@ lint: tools
 	$(GOBIN)/golangci-lint run ./...
 	cd app && $(GOBIN)/golangci-lint run ./...
 	$(GOBIN)/actionlint
+	shellcheck -x .github/scripts/*.sh scripts/*.sh
 
 fmt:
 	gofmt -w .

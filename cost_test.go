@@ -16,6 +16,7 @@ func estimateWith(t *testing.T, stack string, changes map[string]string) *cost.E
 	t.Helper()
 	cfg, err := plan.LoadStackConfig(".", stack)
 	require.NoError(t, err)
+	cfg["octabyte:appImage"] = deployedDigest // tasks run
 	for k, v := range changes {
 		cfg[k] = v
 	}

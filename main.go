@@ -98,7 +98,10 @@ func run(ctx *pulumi.Context) error {
 		}
 	}
 
-	ctx.Export("appImage", pulumi.String(cfg.Compute.Image))      // the deployed image; CI copies it back into config
+	// The deployed image and its commit; CI copies both back into config and
+	// never deploys an older commit over appCommit.
+	ctx.Export("appImage", pulumi.String(cfg.Compute.Image))
+	ctx.Export("appCommit", pulumi.String(cfg.AppCommit))
 	ctx.Export("awakeDesiredCount", pulumi.Int(web.RunningTasks)) // what a sleeping stack's service runs once woken
 	ctx.Export("albUrl", web.URL)
 	ctx.Export("albDnsName", web.AlbDNSName)

@@ -66,6 +66,16 @@ func TestTheScheduleOwnsWhatItChanges(t *testing.T) {
 		assert.Contains(t, a.IgnoreChanges, "actionsEnabled", a.Name)
 	}
 
+	cfg, err := plan.LoadStackConfig(".", "staging")
+	require.NoError(t, err)
+	cfg["octabyte:sleepSchedule"] = "mon-fri 08:00-20:00"
+	bringUp, err := plan.Run(run, "staging", cfg)
+	require.NoError(t, err)
+	_, ok := bringUp.Find("aws:scheduler/schedule:Schedule", "app-wake")
+	assert.False(t, ok, "before the first image there is no service to wake")
+	_, ok = bringUp.Find("aws:scheduler/schedule:Schedule", "db-wake")
+	assert.True(t, ok, "the database sleeps from the first deploy")
+
 	awake := runStack(t, "staging")
 	assert.NotContains(t, only(t, awake, "aws:ecs/service:Service").IgnoreChanges, "desiredCount")
 	assert.Empty(t, awake.ByType("aws:scheduler/schedule:Schedule"))

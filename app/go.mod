@@ -2,6 +2,8 @@ module github.com/octabyte/octabyte/app
 
 go 1.26.0
 
+toolchain go1.26.8
+
 require (
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/pressly/goose/v3 v3.30.0

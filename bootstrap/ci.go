@@ -39,6 +39,26 @@ var WorkloadServices = []string{
 	"sns:*", "sqs:*", "events:*", "application-autoscaling:*",
 }
 
+// How long a CI role's credentials may last. A workflow asks for as long as
+// its job may run (role-duration-seconds, which configure-aws-credentials
+// defaults to 3600; STS refuses more than the role's MaxSessionDuration), so
+// each must cover the longest job that assumes the role:
+// TestCredentialsOutliveEveryJob (internal/workflows) compares them with the
+// workflows' timeout-minutes.
+const (
+	PreviewSessionSeconds = 3600 // previews and drift checks: 30-minute jobs
+	// The first prod bring-up creates a Multi-AZ database: two hours.
+	DeploySessionSeconds = 2 * 3600
+)
+
+// MaxSessionSeconds is the MaxSessionDuration of the CI role called name.
+func MaxSessionSeconds(name string) int {
+	if name == "preview" {
+		return PreviewSessionSeconds
+	}
+	return DeploySessionSeconds
+}
+
 // CIArgs configures CI. All values are known at plan time.
 type CIArgs struct {
 	Partition, AccountID, Region string
@@ -170,7 +190,7 @@ func (c *CI) role(ctx *pulumi.Context, a *CIArgs, name, description string, subj
 		Path:               pulumi.String(c.RolePath),
 		Description:        pulumi.String(description + "; assumed by " + a.Owner + "/" + a.Name + " GitHub Actions through OIDC"),
 		AssumeRolePolicy:   trust,
-		MaxSessionDuration: pulumi.Int(3600),
+		MaxSessionDuration: pulumi.Int(MaxSessionSeconds(name)),
 	}, parent)
 	if err != nil {
 		return nil, err

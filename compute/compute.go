@@ -63,7 +63,8 @@ type ComputeArgs struct {
 	PrivateSubnetIDs pulumi.StringArrayInput // the tasks' subnets
 
 	// Image is "sha256:<digest>" or a tag in this stack's repository;
-	// empty means no image yet: the service runs zero tasks.
+	// empty means no image yet: no task definition and no service exist
+	// (see NoImageNotice).
 	Image                   string
 	DesiredCount            int          // tasks when an image is set; default 1
 	CPU                     int          // task CPU units; default 256
@@ -134,7 +135,7 @@ type Compute struct {
 	TargetGroupArnSuffix pulumi.StringOutput // the TargetGroup metric dimension
 	TaskSecurityGroupID  pulumi.StringOutput
 	// RunningTasks is the desired count the service starts with (0 until
-	// an image is configured).
+	// an image is configured: then there is no service).
 	RunningTasks int
 }
 
@@ -143,9 +144,6 @@ var DigestPattern = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
 
 // imageRef joins the repository URL and the configured digest or tag.
 func imageRef(repoURL, image string) string {
-	if image == "" {
-		return repoURL + ":no-image-yet"
-	}
 	if DigestPattern.MatchString(image) {
 		return repoURL + "@" + image
 	}
@@ -208,6 +206,10 @@ func NewCompute(ctx *pulumi.Context, name string, args *ComputeArgs, opts ...pul
 	})
 }
 
-// NoImageNotice explains the zero-task first deploy.
-const NoImageNotice = "no app image configured (octabyte:appImage): the service runs 0 tasks. " +
+// NoImageNotice explains the first deploy without an image. The service and
+// its task definition are created with the first image, never before: a
+// task definition naming an image that does not exist yet would become the
+// revision ECS's circuit breaker rolls back to if the first real image
+// failed, and with a desired count above 0 it could never start.
+const NoImageNotice = "no app image configured (octabyte:appImage): the ECS service and task definition are not created yet. " +
 	"Push an image to the ecrRepositoryUrl output, then `pulumi config set octabyte:appImage sha256:<digest>` and `pulumi up` again."

@@ -142,11 +142,22 @@ func TestImageTagIsUsedWhenNoDigest(t *testing.T) {
 	assert.True(t, strings.HasSuffix(c.Image, "/app:v1.2.3"), c.Image)
 }
 
-func TestNoImageMeansZeroTasks(t *testing.T) {
+// An empty repository has no image a task definition could name: the
+// service and its task definition wait for the first image, so no revision
+// the circuit breaker could roll back to names a missing image.
+func TestNoImageMeansNoServiceAndNoTaskDefinition(t *testing.T) {
 	a := args()
 	a.Image = ""
+	p := build(t, a)
+	assert.Empty(t, p.ByType("aws:ecs/service:Service"))
+	assert.Empty(t, p.ByType("aws:ecs/taskDefinition:TaskDefinition"))
+	one(t, p, "aws:ecs/cluster:Cluster")
+	one(t, p, "aws:ecr/repository:Repository")
+	one(t, p, "aws:lb/targetGroup:TargetGroup")
+	a.Image = digest
 	svc := one(t, build(t, a), "aws:ecs/service:Service")
-	assert.Equal(t, 0.0, svc.Input("desiredCount"), "an empty repository cannot start tasks on the first deploy")
+	assert.Equal(t, 2.0, svc.Input("desiredCount"))
+	assert.Equal(t, compute.ServiceName("test"), svc.Input("name"), "monitoring names the service before it exists")
 }
 
 func TestContainerHardening(t *testing.T) {

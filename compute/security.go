@@ -93,7 +93,12 @@ func newSecurityGroups(ctx *pulumi.Context, a ComputeArgs, parent pulumi.Resourc
 		return nil, err
 	}
 	// The database's only ingress: added here, by its one client, like
-	// CDK's db.connections.allowDefaultPortFrom(service).
+	// CDK's db.connections.allowDefaultPortFrom(service). Until the first
+	// image creates the service there are no tasks, and nothing may reach
+	// the database (NET-003 identifies the tasks by the service).
+	if a.Image == "" {
+		return &securityGroups{alb: alb, task: task}, nil
+	}
 	if _, err := vpc.NewSecurityGroupIngressRule(ctx, "db-in-task", &vpc.SecurityGroupIngressRuleArgs{
 		SecurityGroupId:           a.Database.SecurityGroupID,
 		Description:               pulumi.String("PostgreSQL from the app tasks"),

@@ -135,6 +135,14 @@ func newService(ctx *pulumi.Context, a ComputeArgs, desired int, repoURL pulumi.
 		}
 	}
 
+	// The service's name is fixed so that monitoring can name it before the
+	// first image creates it.
+	name := ServiceName(ctx.Stack())
+	svc := &service{clusterName: cluster.Name, clusterArn: cluster.Arn, serviceName: pulumi.String(name).ToStringOutput()}
+	if a.Image == "" {
+		return svc, nil // created with the first image (NoImageNotice)
+	}
+
 	containers := pulumi.All(repoURL, a.Database.Address, a.Database.SecretArn, a.AppLogGroupName).ApplyT(func(v []any) (string, error) {
 		def := AppContainer(a, ctx.Stack(), containerInputs{RepositoryURL: v[0].(string), DBHost: v[1].(string), SecretArn: v[2].(string), LogGroup: v[3].(string)})
 		b, err := json.Marshal([]ContainerDefinition{def})
@@ -160,6 +168,7 @@ func newService(ctx *pulumi.Context, a ComputeArgs, desired int, repoURL pulumi.
 	}
 
 	args := &ecs.ServiceArgs{
+		Name:           pulumi.String(name),
 		Cluster:        cluster.Arn,
 		TaskDefinition: task.Arn,
 		DesiredCount:   pulumi.Int(desired),
@@ -187,21 +196,28 @@ func newService(ctx *pulumi.Context, a ComputeArgs, desired int, repoURL pulumi.
 	} else {
 		args.LaunchType = pulumi.String("FARGATE")
 	}
-	svcOpts := []pulumi.ResourceOption{parent, pulumi.DependsOn(l.listeners)} // the target group must be attached to a listener
+	// The target group must be attached to a listener. A fixed name cannot
+	// be created before the old service is deleted, so a replacement (e.g. a
+	// launch type change) deletes first.
+	svcOpts := []pulumi.ResourceOption{parent, pulumi.DependsOn(l.listeners), pulumi.DeleteBeforeReplace(true)}
 	if a.Autoscaling.Enabled || a.ScheduledDesiredCount {
 		svcOpts = append(svcOpts, pulumi.IgnoreChanges([]string{"desiredCount"})) // the scaler or the sleep schedule owns it
 	}
-	svc, err := ecs.NewService(ctx, "app", args, svcOpts...)
+	ecsService, err := ecs.NewService(ctx, "app", args, svcOpts...)
 	if err != nil {
 		return nil, err
 	}
+	svc.serviceName = ecsService.Name
 	if a.Autoscaling.Enabled {
-		if err := newAutoscaling(ctx, a, cluster.Name, svc.Name, l, parent); err != nil {
+		if err := newAutoscaling(ctx, a, cluster.Name, ecsService.Name, l, parent); err != nil {
 			return nil, err
 		}
 	}
-	return &service{clusterName: cluster.Name, clusterArn: cluster.Arn, serviceName: svc.Name}, nil
+	return svc, nil
 }
+
+// ServiceName is the ECS service's name in a stack.
+func ServiceName(stack string) string { return "octabyte-" + stack + "-app" }
 
 // newAutoscaling tracks average CPU and ALB requests per task.
 func newAutoscaling(ctx *pulumi.Context, a ComputeArgs, cluster, svc pulumi.StringOutput, l *loadBalancer, parent pulumi.ResourceOption) error {

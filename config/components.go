@@ -109,7 +109,7 @@ var (
 func readCompute(r *reader, c *Config) compute.ComputeArgs {
 	a := compute.ComputeArgs{
 		Region:       c.Region,
-		Image:        r.str("appImage", "", "App image in this stack's ECR repository: sha256:<digest> (preferred) or a tag; empty runs 0 tasks"),
+		Image:        r.str("appImage", "", "App image in this stack's ECR repository: sha256:<digest> (preferred) or a tag; empty: no ECS service yet"),
 		DesiredCount: r.integer("desiredCount", 1, "Number of app tasks", 1, 100),
 		CPU:          r.integer("cpu", 256, "Task CPU units (256 = 0.25 vCPU)", 256, 16384),
 		Memory:       r.integer("memory", 512, "Task memory in MiB (must be a size Fargate offers for the CPU)", 512, 122880),

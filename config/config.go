@@ -58,6 +58,10 @@ type Config struct {
 	// Sleep is when the stack is awake; nil when it never sleeps.
 	Sleep *sleep.Window
 
+	// AppCommit is the git commit appImage was built from: the deploy
+	// workflow sets both and refuses to deploy an older commit over it.
+	AppCommit string
+
 	// IAMPath is set on every IAM role of the stack, with the permissions
 	// boundary RoleBoundary derives from IAMBoundary (the config value):
 	// the CI deploy roles (bootstrap/) may only manage roles under this
@@ -99,6 +103,8 @@ func Schema() []Key {
 
 var boundaryPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:policy/[\w+=,.@/-]+$`)
 
+var commitPattern = regexp.MustCompile(`^[0-9a-f]{40}$`)
+
 var regionPattern = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$`)
 
 func read(r *reader, stack string) *Config {
@@ -113,6 +119,14 @@ func read(r *reader, stack string) *Config {
 	c.Database = readDatabase(r, stack, c.LogRetentionDays)
 	c.Compute = readCompute(r, c)
 	c.Compute.ForceDelete = forceDestroy
+	c.AppCommit = r.str("appCommit", "", "Git commit (40 hex digits) appImage was built from; set by the deploy workflow, which never deploys an older commit over it")
+	switch {
+	case c.AppCommit == "":
+	case !commitPattern.MatchString(c.AppCommit):
+		r.fail("appCommit", c.AppCommit, "must be a full git commit SHA (40 lowercase hex digits)")
+	case c.Compute.Image == "":
+		r.fail("appCommit", c.AppCommit, "names the commit of octabyte:appImage, which is not set")
+	}
 	c.Monitoring = readMonitoring(r, c)
 	c.Cost = readCost(r)
 	c.Cost.PlannedTasks = c.Compute.DesiredCount

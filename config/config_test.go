@@ -83,6 +83,8 @@ func TestInvalidValuesNameKeyValueAndAllowed(t *testing.T) {
 		{"octabyte:fargateSpot", "true", []string{"octabyte:fargateSpot", "X86_64"}},
 		{"octabyte:appImage", "sha256:abc", []string{"octabyte:appImage", "64 hex"}},
 		{"octabyte:appImage", "my image", []string{"octabyte:appImage", "tag"}},
+		{"octabyte:appCommit", "abc123", []string{"octabyte:appCommit", "40 lowercase hex"}},
+		{"octabyte:appCommit", "0123456789abcdef0123456789abcdef01234567", []string{"octabyte:appCommit", "octabyte:appImage, which is not set"}},
 		{"octabyte:certificateArn", "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000", []string{"octabyte:certificateArn", "ap-south-1"}},
 		{"octabyte:desiredCount", "0", []string{"octabyte:desiredCount", "between 1 and 100"}},
 		{"octabyte:dbSslMode", "disable", []string{"octabyte:dbSslMode", "require, verify-full"}},

@@ -20,7 +20,7 @@ type ScheduleArgs struct {
 	DBInstanceID pulumi.StringInput // DBInstanceIdentifier
 	ClusterName  pulumi.StringInput
 	ServiceName  pulumi.StringInput
-	AwakeTasks   int      // the service's desired count while awake
+	AwakeTasks   int      // the service's desired count while awake; 0: no service yet
 	AlarmNames   []string // alarms whose actions sleep with the stack
 }
 
@@ -79,11 +79,14 @@ func NewSchedule(ctx *pulumi.Context, name string, a *ScheduleArgs, opts ...pulu
 	w := a.Window
 	steps := []step{
 		{"db-wake", "rds:startDBInstance", w.Start - DBWakeLeadMinutes, db},
-		{"app-wake", "ecs:updateService", w.Start, service(a.AwakeTasks)},
 		{"alarms-wake", "cloudwatch:enableAlarmActions", w.Start + AlarmsWakeLagMinutes, alarms},
 		{"alarms-sleep", "cloudwatch:disableAlarmActions", w.End, alarms},
-		{"app-sleep", "ecs:updateService", w.End, service(0)},
 		{"db-sleep", "rds:stopDBInstance", w.End + DBSleepLagMinutes, db},
+	}
+	if a.AwakeTasks > 0 { // no service exists before the first image
+		steps = append(steps,
+			step{"app-wake", "ecs:updateService", w.Start, service(a.AwakeTasks)},
+			step{"app-sleep", "ecs:updateService", w.End, service(0)})
 	}
 	for _, st := range steps {
 		if _, err := scheduler.NewSchedule(ctx, st.name, &scheduler.ScheduleArgs{

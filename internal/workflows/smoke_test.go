@@ -25,6 +25,7 @@ type fakeService struct {
 	notes         map[string]string
 	deleted       []string
 	healthzCalled int
+	keys          []string // Idempotency-Key of each POST
 }
 
 func (f *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -46,6 +47,7 @@ func (f *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		_, _ = w.Write([]byte("ok"))
 	case r.URL.Path == "/api/v1/notes" && r.Method == http.MethodPost:
+		f.keys = append(f.keys, r.Header.Get("Idempotency-Key"))
 		if f.postFails > 0 {
 			f.postFails--
 			w.WriteHeader(http.StatusBadGateway)
@@ -100,7 +102,9 @@ func runSmoke(t *testing.T, script string, svc *fakeService, deadline string) (s
 	srv := httptest.NewServer(svc)
 	defer srv.Close()
 	cmd := exec.Command("bash", "-e", "-c", script)
+	cmd.Dir = "../.." // steps run in the checked-out repository
 	cmd.Env = append(os.Environ(),
+		"STACK=staging",
 		"BASE_URL="+srv.URL+"/",
 		"SMOKE_DEADLINE_SECONDS="+deadline,
 		"SMOKE_POLL_SECONDS=0.1",
@@ -125,6 +129,8 @@ func TestSmokeTestWaitsForTheServiceThenRoundTripsANote(t *testing.T) {
 	assert.Contains(t, out, "API round trip OK")
 	assert.Len(t, svc.deleted, 1, "the smoke note is cleaned up")
 	assert.Empty(t, svc.notes)
+	require.Len(t, svc.keys, 2, "the POST was retried once")
+	assert.Equal(t, []string{"deploy-42-1-staging", "deploy-42-1-staging"}, svc.keys, "a retried POST carries the same Idempotency-Key")
 }
 
 func TestSmokeTestFailsWhenNeverReady(t *testing.T) {

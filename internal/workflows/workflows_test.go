@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -177,7 +178,8 @@ func TestProductionNeedsStagingAndUsesTheProductionEnvironment(t *testing.T) {
 	assert.Contains(t, staging.Needs, "build")
 	assert.Empty(t, staging.environment(), "staging's OIDC subject must stay ref:refs/heads/main")
 	for _, id := range []string{"staging", "production"} {
-		assert.Equal(t, "${{ needs.build.outputs.digest }}", w.job(t, id).Env["DIGEST"], "%s deploys the digest built once", id)
+		assert.Equal(t, "${{ needs.resolve.outputs.digest || needs.build.outputs.digest }}", w.job(t, id).Env["DIGEST"],
+			"%s deploys the digest built once (or the one a dispatch names)", id)
 	}
 }
 
@@ -190,6 +192,8 @@ func TestPromotionDeploysTheSameDigestToBothStacks(t *testing.T) {
 	assert.Equal(t, "linux/arm64", push[0].With["platforms"])
 	assert.Equal(t, true, push[0].With["push"])
 	assert.Equal(t, "${{ env.REPOSITORY_URL }}:${{ github.sha }}", push[0].With["tags"])
+	assert.Equal(t, false, push[0].With["provenance"], "one manifest: the digest scanned is the digest deployed")
+	assert.Contains(t, push[0].With["build-args"], "COMMIT=${{ github.sha }}", "GET / reports the commit the verification expects")
 	assert.Contains(t, push[0].With["cache-from"], "type=gha")
 	assert.Contains(t, push[0].With["cache-to"], "type=gha")
 
@@ -198,13 +202,14 @@ func TestPromotionDeploysTheSameDigestToBothStacks(t *testing.T) {
 		for _, s := range w.job(t, id).Steps {
 			if strings.Contains(s.Run, `pulumi config set octabyte:appImage "$DIGEST"`) {
 				setsDigest = true
+				assert.Contains(t, s.Run, `pulumi config set octabyte:appCommit "$COMMIT"`, "%s records the commit", id)
 				assert.Contains(t, s.Run, "pulumi up --yes", "%s: config set, then up", id)
 			}
 		}
 		assert.True(t, setsDigest, "%s sets octabyte:appImage to the digest", id)
 	}
 	copyStep := w.job(t, "production").step(t, "Copy the image by digest from staging's repository")
-	assert.Contains(t, copyStep.Run, `copy "$STAGING_REPOSITORY_URL@$DIGEST"`, "copied by digest, not by tag")
+	assert.Contains(t, copyStep.Run, `crane copy "$STAGING_REPOSITORY_URL@$DIGEST"`, "copied by digest, not by tag")
 	assert.Contains(t, copyStep.Run, `if [ "$copied" != "$DIGEST" ]`, "the copy is verified")
 }
 
@@ -403,9 +408,9 @@ func TestScansFailOnHighAndCriticalFindings(t *testing.T) {
 	}
 	assert.Equal(t, map[string]bool{"fs": true, "image": true}, types, "a filesystem and an image scan")
 
-	hadolint := w.job(t, "hadolint").stepsUsing("hadolint/hadolint-action")
-	require.Len(t, hadolint, 1)
-	assert.Equal(t, "Dockerfile", hadolint[0].With["dockerfile"])
+	hadolint := w.job(t, "hadolint").step(t, "hadolint (warnings and errors fail)")
+	assert.Regexp(t, `^ghcr\.io/hadolint/hadolint:v[0-9.]+@sha256:[0-9a-f]{64}$`, hadolint.Env["HADOLINT_IMAGE"], "pinned by digest")
+	assert.Contains(t, hadolint.Run, `"$HADOLINT_IMAGE" hadolint --failure-threshold warning - < Dockerfile`)
 
 	var govuln []string
 	for _, s := range w.job(t, "govulncheck").Steps {
@@ -481,14 +486,25 @@ func TestDeployRunsOnlyFromMain(t *testing.T) {
 	}
 	require.NoError(t, w.On.Decode(&on))
 	assert.Equal(t, []string{"main"}, on.Push.Branches)
-	for _, id := range []string{"staging-repository", "production", "notify"} {
+	for _, id := range []string{"resolve", "notify"} {
 		assert.Contains(t, w.job(t, id).If, "github.ref == 'refs/heads/main'", "%s: workflow_dispatch from another branch deploys nothing", id)
+	}
+	var after func(id string) bool // id needs resolve, directly or not
+	after = func(id string) bool {
+		return slices.ContainsFunc(w.Jobs[id].Needs, func(n string) bool { return n == "resolve" || after(n) })
+	}
+	for _, id := range sortedJobs(w) {
+		if id != "resolve" && id != "notify" {
+			assert.True(t, after(id), "%s runs only after resolve, which runs only on main", id)
+		}
 	}
 }
 
 // The repository variables the bootstrap stack's githubSetupCommands output
-// sets (bootstrap/main.go).
-var bootstrapVariables = []string{"AWS_REGION", "PULUMI_BACKEND_URL", "PULUMI_SECRETS_PROVIDER", "AWS_PREVIEW_ROLE_ARN", "AWS_STAGING_ROLE_ARN", "AWS_PRODUCTION_ROLE_ARN"}
+// sets (bootstrap/main.go), and the two .github/scripts/production-approval.sh
+// sets.
+var bootstrapVariables = []string{"AWS_REGION", "PULUMI_BACKEND_URL", "PULUMI_SECRETS_PROVIDER", "AWS_PREVIEW_ROLE_ARN", "AWS_STAGING_ROLE_ARN", "AWS_PRODUCTION_ROLE_ARN",
+	"PRODUCTION_APPROVAL", "PRODUCTION_APPROVERS"}
 
 func TestWorkflowsReadOnlyVariablesTheBootstrapSets(t *testing.T) {
 	vars := regexp.MustCompile(`vars\.([A-Z0-9_]+)`)
@@ -537,7 +553,7 @@ func TestNotificationsNeverFailTheRunAndSkipWithANotice(t *testing.T) {
 	}
 	notify := one(t, "deploy.yml").job(t, "notify")
 	assert.Contains(t, notify.If, "always()", "success and failure are both reported")
-	assert.ElementsMatch(t, list{"staging-repository", "build", "staging", "production"}, notify.Needs)
+	assert.ElementsMatch(t, list{"resolve", "staging-repository", "build", "scan", "staging", "production"}, notify.Needs)
 }
 
 func TestDriftCheckExpectsNoChangesOnBothStacks(t *testing.T) {
@@ -547,13 +563,13 @@ func TestDriftCheckExpectsNoChangesOnBothStacks(t *testing.T) {
 	assert.Contains(t, on, "schedule")
 	j := w.job(t, "drift")
 	assert.ElementsMatch(t, []any{"staging", "prod"}, j.Strategy.Matrix["stack"])
-	p := j.step(t, "pulumi preview --refresh --expect-no-changes")
-	assert.Contains(t, p.Run, `pulumi preview --refresh --expect-no-changes`)
+	p := j.step(t, "pulumi preview --refresh")
+	assert.Contains(t, p.Run, `pulumi preview --refresh --json`)
 	assert.Equal(t, "preview", p.ID)
 	creds := j.stepsUsing("aws-actions/configure-aws-credentials")
 	require.Len(t, creds, 1)
 	assert.Equal(t, "${{ vars.AWS_PREVIEW_ROLE_ARN }}", creds[0].With["role-to-assume"], "drift checks are read-only")
-	assert.Equal(t, "steps.preview.outcome == 'failure'", j.step(t, "Fail on drift").If)
+	assert.Equal(t, "always() && steps.result.outputs.result != 'clean'", j.step(t, "Fail unless clean").If)
 }
 
 // Previews, drift checks and bring-ups put the deployed image back into the
@@ -562,14 +578,15 @@ func TestDriftCheckExpectsNoChangesOnBothStacks(t *testing.T) {
 func TestTheDeployedImageIsRestoredBeforeAnyPreview(t *testing.T) {
 	cases := []struct{ file, job string }{
 		{"pr-check.yml", "preview"}, {"drift.yml", "drift"},
-		{"deploy.yml", "staging-repository"}, {"deploy.yml", "production"},
+		{"deploy.yml", "staging-repository"}, {"deploy.yml", "staging"}, {"deploy.yml", "production"},
 	}
 	const restore = "Select the stack and restore its deployed image"
 	for _, c := range cases {
 		j := one(t, c.file).job(t, c.job)
 		r := j.step(t, restore)
-		assert.Contains(t, r.Run, "pulumi stack output appImage", "%s/%s", c.file, c.job)
-		assert.Contains(t, r.Run, `pulumi config set octabyte:appImage "$image"`, "%s/%s", c.file, c.job)
+		assert.Contains(t, r.Run, "for key in appImage appCommit", "%s/%s", c.file, c.job)
+		assert.Contains(t, r.Run, `pulumi stack output "$key"`, "%s/%s", c.file, c.job)
+		assert.Contains(t, r.Run, `pulumi config set "octabyte:$key" "$value"`, "%s/%s", c.file, c.job)
 		var restored, runs bool
 		for _, s := range j.Steps {
 			restored = restored || s.Name == restore

@@ -1,0 +1,303 @@
+package workflows
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The pipeline's scenarios, each run end to end through the harness.
+
+var allSecrets = map[string]any{"SLACK_WEBHOOK_URL": "https://hooks.slack.invalid/x", "MAIL_SERVER": "smtp.invalid",
+	"MAIL_USERNAME": "ci", "MAIL_PASSWORD": "pw", "MAIL_TO": "team@example.com"}
+
+// deployHarness is a repository set up as docs/setup.md says: stacks
+// created, variables set, required reviewers available, notifications on.
+func deployHarness(t *testing.T) (*harness, string, string) {
+	t.Parallel() // each scenario has its own world, repository and load balancer
+	h, older, newer := newHarness(t)
+	h.Vars = map[string]any{"AWS_REGION": "ap-south-1", "PULUMI_BACKEND_URL": "s3://state", "AWS_STAGING_ROLE_ARN": "arn:staging",
+		"AWS_PRODUCTION_ROLE_ARN": "arn:prod", "AWS_PREVIEW_ROLE_ARN": "arn:preview", "PRODUCTION_APPROVAL": "reviewers", "PRODUCTION_APPROVERS": "alice"}
+	h.Secrets = allSecrets
+	return h, older, newer
+}
+
+func (h *harness) push(sha string) {
+	h.Event, h.Ref, h.SHA, h.Inputs = "push", "refs/heads/main", sha, map[string]any{}
+	h.run("deploy.yml")
+}
+
+func (h *harness) dispatch(sha string, inputs map[string]any) {
+	h.Event, h.Ref, h.SHA, h.Inputs = "workflow_dispatch", "refs/heads/main", sha, inputs
+	h.run("deploy.yml")
+}
+
+// assertJobs checks each job's result.
+func (h *harness) assertJobs(want map[string]string) {
+	h.t.Helper()
+	assert.Equal(h.t, want, h.Results, h.Log.String())
+}
+
+// running is the commit every task of a stack reports on GET /.
+func (h *harness) running(stack string) []string {
+	var out []string
+	if s := h.worldNow().Stacks[stack]; s.Service != nil {
+		for _, t := range s.Service.Tasks {
+			out = append(out, t.Commit)
+		}
+	}
+	return out
+}
+
+func (h *harness) notified(t *testing.T, want ...string) {
+	t.Helper()
+	require.Len(t, h.Notifications, 2, "one Slack message and one email: %v", h.Notifications)
+	for _, n := range h.Notifications {
+		for _, w := range want {
+			assert.Contains(t, n, w)
+		}
+	}
+}
+
+var allSucceeded = map[string]string{"resolve": "success", "staging-repository": "success", "build": "success", "scan": "success",
+	"staging": "success", "production": "success", "notify": "success"}
+
+func TestScenarioFirstDeployIntoAnEmptyAccount(t *testing.T) {
+	h, _, newer := deployHarness(t)
+	h.push(newer)
+	h.assertJobs(allSucceeded)
+	w := h.worldNow()
+	for _, s := range []string{"staging", "prod"} {
+		assert.Equal(t, newer, w.Stacks[s].Outputs["appCommit"], "%s records the deployed commit", s)
+		assert.Equal(t, digestFor(newer), w.Stacks[s].Outputs["appImage"])
+		assert.Equal(t, []string{newer, newer}, h.running(s), "%s: every task reports the built commit", s)
+		assert.Len(t, w.Stacks[s].Service.TaskDefs, 1, "%s: the service was created with the first image, no placeholder before", s)
+	}
+	assert.Contains(t, strings.Join(h.Annotations, "\n"), "has no ECR repository yet", "the bring-up ran")
+	tags := w.Repos["octabyte-staging/app"].Images[digestFor(newer)].Tags
+	assert.ElementsMatch(t, []string{newer, "scanned-" + newer, "staging-" + newer}, tags, "built, scanned, verified on staging")
+	assert.Equal(t, []string{"production"}, h.Approvals)
+	h.notified(t, "succeeded", digestFor(newer), "verified on staging and production")
+	assert.Equal(t, []string{"deploy-1001-1-staging", "deploy-1001-1-prod"}, h.alb.keys, "each smoke POST carries its Idempotency-Key")
+}
+
+func TestScenarioHappyPathStagingApprovalProduction(t *testing.T) {
+	h, older, newer := deployHarness(t)
+	h.push(older)
+	h.assertJobs(allSucceeded)
+	h.push(newer)
+	h.assertJobs(allSucceeded)
+	assert.Equal(t, []string{"production"}, h.Approvals, "production waited for the reviewers")
+	assert.Equal(t, []string{newer, newer}, h.running("prod"))
+	assert.Equal(t, newer, h.worldNow().Stacks["prod"].Outputs["appCommit"])
+	h.notified(t, "succeeded", newer)
+
+	// Reviewers reject: production fails, prod keeps the older commit.
+	h.change(func(w *world) { w.Stacks["prod"].Config["octabyte:appImage"] = digestFor(older) })
+	h.Approve = false
+	h.push(newer)
+	assert.Equal(t, "failure", h.Results["production"])
+	h.notified(t, "failed in production")
+}
+
+func TestScenarioStagingSmokeTestFails(t *testing.T) {
+	h, _, newer := deployHarness(t)
+	h.change(func(w *world) { w.SmokeBroken["staging"] = true })
+	h.push(newer)
+	h.assertJobs(map[string]string{"resolve": "success", "staging-repository": "success", "build": "success", "scan": "success",
+		"staging": "failure", "production": "skipped", "notify": "success"})
+	assert.Empty(t, h.Approvals, "nothing reaches the approval")
+	assert.Empty(t, h.running("prod"))
+	h.notified(t, "failed in staging", "POST /api/v1/notes failed")
+}
+
+func TestScenarioECSRollsBackAndOldTasksKeepServing(t *testing.T) {
+	h, older, newer := deployHarness(t)
+	h.push(older)
+	h.assertJobs(allSucceeded)
+	h.change(func(w *world) { w.Bad[digestFor(newer)] = true })
+	h.push(newer)
+	h.assertJobs(map[string]string{"resolve": "success", "staging-repository": "success", "build": "success", "scan": "success",
+		"staging": "failure", "production": "skipped", "notify": "success"})
+	assert.Equal(t, []string{older, older}, h.running("staging"), "the circuit breaker rolled back: the old tasks keep serving")
+	assert.Equal(t, []string{older, older}, h.running("prod"), "the broken digest never reaches prod")
+	h.notified(t, "failed in staging", "ECS rolled back", "circuit breaker")
+	assert.NotContains(t, h.worldNow().Repos["octabyte-staging/app"].Images[digestFor(newer)].Tags, "staging-"+newer)
+}
+
+func TestScenarioBadFirstImageHasNothingToRollBackTo(t *testing.T) {
+	h, _, newer := deployHarness(t)
+	h.change(func(w *world) { w.Bad[digestFor(newer)] = true })
+	h.push(newer)
+	assert.Equal(t, "failure", h.Results["staging"])
+	assert.Equal(t, "skipped", h.Results["production"])
+	svc := h.worldNow().Stacks["staging"].Service
+	require.NotNil(t, svc)
+	assert.Len(t, svc.TaskDefs, 1, "the only revision names the pushed image: no placeholder to roll back to")
+	h.notified(t, "failed in staging", "pulumi up failed on staging")
+}
+
+func TestScenarioOlderCommitArrivesAfterANewerOne(t *testing.T) {
+	h, older, newer := deployHarness(t)
+	h.push(newer)
+	h.assertJobs(allSucceeded)
+	h.push(older) // a late re-run of an older push
+	h.assertJobs(map[string]string{"resolve": "success", "staging-repository": "success", "build": "success", "scan": "success",
+		"staging": "failure", "production": "skipped", "notify": "success"})
+	assert.Equal(t, []string{newer, newer}, h.running("staging"), "staging was not touched")
+	assert.Equal(t, []string{newer, newer}, h.running("prod"))
+	h.notified(t, "failed in staging", "refusing to deploy "+older, "rollback=true")
+
+	// An intentional rollback names the older digest, built and scanned by its own run.
+	h.dispatch(newer, map[string]any{"digest": digestFor(older), "rollback": true})
+	h.assertJobs(map[string]string{"resolve": "success", "staging-repository": "success", "build": "skipped", "scan": "skipped",
+		"staging": "success", "production": "success", "notify": "success"})
+	assert.Equal(t, []string{older, older}, h.running("prod"))
+	assert.Equal(t, older, h.worldNow().Stacks["prod"].Outputs["appCommit"])
+
+	// A digest that was never scanned cannot be deployed.
+	h.dispatch(newer, map[string]any{"digest": "sha256:" + strings.Repeat("0", 64), "rollback": true})
+	assert.Equal(t, "failure", h.Results["resolve"])
+	assert.Equal(t, "skipped", h.Results["staging"])
+	h.notified(t, "failed in resolve", "only images this workflow built")
+}
+
+func TestScenarioVulnerableImageNeverReachesStaging(t *testing.T) {
+	h, _, newer := deployHarness(t)
+	h.change(func(w *world) { w.Vulnerable[digestFor(newer)] = true })
+	h.push(newer)
+	h.assertJobs(map[string]string{"resolve": "success", "staging-repository": "success", "build": "success", "scan": "failure",
+		"staging": "skipped", "production": "skipped", "notify": "success"})
+	h.notified(t, "failed in scan", "Trivy found HIGH or CRITICAL")
+}
+
+func TestScenarioNotificationSecretsMissing(t *testing.T) {
+	h, _, newer := deployHarness(t)
+	h.Secrets = map[string]any{}
+	h.push(newer)
+	h.assertJobs(allSucceeded)
+	assert.Empty(t, h.Notifications)
+	all := strings.Join(h.Annotations, "\n")
+	assert.Contains(t, all, "SLACK_WEBHOOK_URL is not set; Slack notification skipped.")
+	assert.Contains(t, all, "email notification skipped.")
+}
+
+func TestScenarioNoApprovalGateConfigured(t *testing.T) {
+	h, _, newer := deployHarness(t)
+	delete(h.Vars, "PRODUCTION_APPROVAL")
+	h.push(newer)
+	h.assertJobs(map[string]string{"resolve": "failure", "staging-repository": "skipped", "build": "skipped", "scan": "skipped",
+		"staging": "skipped", "production": "skipped", "notify": "success"})
+	h.notified(t, "failed in resolve", "no production approval gate is configured")
+
+	// "reviewers" claimed, but the environment has none (a private repository on a Team plan).
+	h.Vars["PRODUCTION_APPROVAL"] = "reviewers"
+	h.change(func(w *world) { w.Reviewers = 0 })
+	h.push(newer)
+	assert.Equal(t, "failure", h.Results["resolve"])
+	h.notified(t, "production environment has no required reviewers")
+}
+
+// Where the plan has no required reviewers: staging deploys, production
+// waits for an approver's promote run.
+func TestScenarioDispatchApprovalGate(t *testing.T) {
+	h, _, newer := deployHarness(t)
+	h.Vars["PRODUCTION_APPROVAL"], h.Vars["PRODUCTION_APPROVERS"] = "dispatch", "bob, carol"
+	h.change(func(w *world) { w.Reviewers = 0 })
+	h.push(newer)
+	h.assertJobs(map[string]string{"resolve": "success", "staging-repository": "success", "build": "success", "scan": "success",
+		"staging": "success", "production": "skipped", "notify": "success"})
+	h.notified(t, "awaiting promotion", "-f digest="+digestFor(newer)+" -f promote=true")
+
+	h.Actor = "mallory"
+	h.dispatch(newer, map[string]any{"digest": digestFor(newer), "promote": true})
+	assert.Equal(t, "failure", h.Results["resolve"])
+	assert.Equal(t, "skipped", h.Results["production"])
+	h.notified(t, "mallory is not one of PRODUCTION_APPROVERS")
+
+	h.Actor = "carol"
+	h.dispatch(newer, map[string]any{"digest": digestFor(newer), "promote": true})
+	h.assertJobs(map[string]string{"resolve": "success", "staging-repository": "skipped", "build": "skipped", "scan": "skipped",
+		"staging": "skipped", "production": "success", "notify": "success"})
+	assert.Equal(t, []string{newer, newer}, h.running("prod"))
+	h.notified(t, "succeeded")
+}
+
+func driftHarness(t *testing.T) *harness {
+	h, _, newer := deployHarness(t)
+	h.push(newer) // both stacks deployed
+	h.Event, h.Ref, h.SHA = "schedule", "refs/heads/main", newer
+	return h
+}
+
+func TestScenarioDriftJobWithFailingCredentials(t *testing.T) {
+	h := driftHarness(t)
+	h.change(func(w *world) { w.CredentialsFail = true })
+	h.run("drift.yml")
+	assert.Equal(t, map[string]string{"drift": "failure"}, h.Results)
+	require.Len(t, h.Notifications, 4, "both stacks, Slack and email: %v", h.Notifications)
+	for _, n := range h.Notifications {
+		assert.Contains(t, n, "could not run")
+		assert.NotContains(t, n, "drift found")
+	}
+}
+
+func TestScenarioDriftFoundIsNotCheckFailed(t *testing.T) {
+	h := driftHarness(t)
+	h.run("drift.yml")
+	assert.Equal(t, map[string]string{"drift": "success"}, h.Results, h.Log.String())
+	assert.Empty(t, h.Notifications, "no drift, no message")
+
+	h.change(func(w *world) { w.Drift = true })
+	h.run("drift.yml")
+	assert.Equal(t, "failure", h.Results["drift"])
+	require.Len(t, h.Notifications, 4)
+	for _, n := range h.Notifications {
+		assert.Contains(t, n, "drift found in")
+	}
+
+	h.change(func(w *world) { w.Drift, w.PreviewFails = false, true })
+	h.run("drift.yml")
+	assert.Equal(t, "failure", h.Results["drift"])
+	for _, n := range h.Notifications {
+		assert.Contains(t, n, "could not run", "a preview that fails is not drift")
+	}
+}
+
+func prHarness(t *testing.T, fork bool) *harness {
+	h, _, newer := deployHarness(t)
+	h.Event, h.Ref, h.SHA, h.Fork = "pull_request", "refs/pull/7/merge", newer, fork
+	if fork { // forks get no secrets and no OIDC token
+		h.Secrets = map[string]any{}
+	}
+	return h
+}
+
+func TestScenarioForkPullRequestPassesTheRequiredCheck(t *testing.T) {
+	h := prHarness(t, true)
+	h.run("pr-check.yml")
+	assert.Equal(t, "skipped", h.Results["preview"])
+	assert.Equal(t, "skipped", h.Results["cost-comment"])
+	assert.Equal(t, "success", h.Results["fork-notice"])
+	assert.Equal(t, "success", h.Results["required"], h.Log.String())
+
+	h.Env = []string{"HARNESS_FAIL_MAKE=test-app"}
+	h.run("pr-check.yml")
+	assert.Equal(t, "failure", h.Results["test"])
+	assert.Equal(t, "failure", h.Results["required"], "a failing check fails the required one for forks too")
+}
+
+func TestScenarioSameRepositoryPullRequestNeedsItsPreviews(t *testing.T) {
+	h := prHarness(t, false)
+	h.run("pr-check.yml")
+	assert.Equal(t, "success", h.Results["preview"])
+	assert.Equal(t, "skipped", h.Results["fork-notice"])
+	assert.Equal(t, "success", h.Results["required"], h.Log.String())
+
+	h.change(func(w *world) { w.CredentialsFail = true })
+	h.run("pr-check.yml")
+	assert.Equal(t, "failure", h.Results["preview"])
+	assert.Equal(t, "failure", h.Results["required"])
+}

@@ -1,0 +1,200 @@
+package workflows
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// world is what AWS, GitHub and the Pulumi backend hold during a scenario.
+// The stub CLIs (stubs_test.go) read and change it; it lives in a JSON file
+// so that they, running as separate processes, share it.
+type world struct {
+	Stacks map[string]*stack // staging, prod
+	Repos  map[string]*repo  // ECR repositories by name
+	// Scenario knobs: how AWS and GitHub answer.
+	Bad             map[string]bool // digests whose tasks fail their health checks
+	Vulnerable      map[string]bool // digests Trivy finds HIGH/CRITICAL fixable issues in
+	SmokeBroken     map[string]bool // stacks whose notes API answers 500
+	CredentialsFail bool            // STS refuses the OIDC token
+	PreviewFails    bool            // pulumi preview errors (e.g. a provider error)
+	Drift           bool            // preview --refresh finds a changed resource
+	Reviewers       int             // required reviewers on the production environment
+	Calls           []string        // every stub call, in order
+}
+
+type stack struct {
+	Name    string
+	Exists  bool // `pulumi stack init` was run (docs/setup.md)
+	Config  map[string]string
+	Outputs map[string]string
+	Service *service // nil until the first image
+}
+
+// service is an ECS service as describe-services shows it.
+type service struct {
+	Desired     int
+	Deployments []deployment
+	TaskDefs    map[string]string // ARN → image
+	Tasks       []task            // RUNNING
+	Completed   string            // task definition of the last completed deployment
+}
+
+type deployment struct {
+	Status, RolloutState, TaskDefinition, Reason string
+}
+
+type task struct {
+	Arn, TaskDefinition, IP, Commit string
+}
+
+type repo struct {
+	URL    string
+	Images map[string]*image // by digest
+}
+
+type image struct {
+	Tags   []string
+	Commit string
+}
+
+const account = "123456789012.dkr.ecr.ap-south-1.amazonaws.com"
+
+func newWorld() *world {
+	return &world{
+		Stacks: map[string]*stack{
+			"staging": {Name: "staging", Exists: true, Config: map[string]string{}, Outputs: map[string]string{}},
+			"prod":    {Name: "prod", Exists: true, Config: map[string]string{}, Outputs: map[string]string{}},
+		},
+		Repos: map[string]*repo{}, Bad: map[string]bool{}, Vulnerable: map[string]bool{}, SmokeBroken: map[string]bool{},
+		Reviewers: 1,
+	}
+}
+
+func loadWorld(path string) (*world, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	w := &world{}
+	return w, json.Unmarshal(raw, w)
+}
+
+func (w *world) save(path string) error {
+	raw, err := json.MarshalIndent(w, "", " ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, raw, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// digestFor is the digest a build of commit produces (deterministic).
+func digestFor(commit string) string {
+	sum := sha256.Sum256([]byte("image of " + commit))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func repoName(stackName string) string { return "octabyte-" + stackName + "/app" }
+
+func (w *world) repoByURL(url string) *repo {
+	for _, r := range w.Repos {
+		if r.URL == url {
+			return r
+		}
+	}
+	return nil
+}
+
+// resolveRef finds "URL@digest" or "URL:tag".
+func (w *world) resolveRef(ref string) (*repo, string) {
+	if url, digest, ok := strings.Cut(ref, "@"); ok {
+		if r := w.repoByURL(url); r != nil && r.Images[digest] != nil {
+			return r, digest
+		}
+		return nil, ""
+	}
+	i := strings.LastIndex(ref, ":")
+	if r := w.repoByURL(ref[:i]); r != nil {
+		for d, img := range r.Images {
+			if slices.Contains(img.Tags, ref[i+1:]) {
+				return r, d
+			}
+		}
+	}
+	return nil, ""
+}
+
+// up is `pulumi up` of a stack: the bring-up creates the repository and the
+// load balancer; with an image the ECS service rolls out, as ECS does with
+// the circuit breaker and rollback on. It returns the error pulumi would.
+func (w *world) up(s *stack, albURL string) error {
+	name := repoName(s.Name)
+	if w.Repos[name] == nil {
+		w.Repos[name] = &repo{URL: account + "/" + name, Images: map[string]*image{}}
+	}
+	r := w.Repos[name]
+	s.Outputs["ecrRepositoryUrl"] = r.URL
+	s.Outputs["albUrl"] = albURL
+	s.Outputs["clusterName"] = "octabyte-" + s.Name + "-cluster"
+	s.Outputs["serviceName"] = "octabyte-" + s.Name + "-app"
+	s.Outputs["appImage"] = s.Config["octabyte:appImage"]
+	s.Outputs["appCommit"] = s.Config["octabyte:appCommit"]
+	digest := s.Config["octabyte:appImage"]
+	if digest == "" {
+		return nil // no service until the first image
+	}
+	if s.Service == nil {
+		s.Service = &service{Desired: 2, TaskDefs: map[string]string{}}
+	}
+	svc := s.Service
+	td := fmt.Sprintf("arn:aws:ecs:ap-south-1:123456789012:task-definition/octabyte-%s-app:%d", s.Name, len(svc.TaskDefs)+1)
+	svc.TaskDefs[td] = r.URL + "@" + digest
+	img := r.Images[digest]
+	if img == nil || w.Bad[digest] {
+		failed := deployment{Status: "ACTIVE", RolloutState: "FAILED", TaskDefinition: td,
+			Reason: "ECS deployment circuit breaker: tasks failed to start or failed ELB health checks"}
+		if svc.Completed == "" {
+			// Nothing to roll back to: the deployment fails and stops
+			// launching tasks; waitForSteadyState never sees one.
+			failed.Status = "PRIMARY"
+			svc.Deployments = []deployment{failed}
+			svc.Tasks = nil
+			return fmt.Errorf("waiting for ECS service (%s) to reach steady state: deployment failed", s.Outputs["serviceName"])
+		}
+		// The rollback reaches a steady state on the old tasks, and the
+		// provider reports success (terraform-provider-aws#19519).
+		svc.Deployments = []deployment{{Status: "PRIMARY", RolloutState: "COMPLETED", TaskDefinition: svc.Completed}, failed}
+		return nil
+	}
+	svc.Deployments = []deployment{{Status: "PRIMARY", RolloutState: "COMPLETED", TaskDefinition: td}}
+	svc.Completed = td
+	svc.Tasks = nil
+	for i := range svc.Desired {
+		svc.Tasks = append(svc.Tasks, task{
+			Arn: fmt.Sprintf("arn:aws:ecs:ap-south-1:123456789012:task/%s/%d-%s", s.Name, i, digest[7:15]), TaskDefinition: td,
+			IP: fmt.Sprintf("10.0.%d.%d", len(svc.TaskDefs), 10+i), Commit: img.Commit,
+		})
+	}
+	return nil
+}
+
+// stackByCluster finds the stack whose cluster is named so.
+func (w *world) stackByCluster(cluster string) *stack {
+	for _, s := range w.Stacks {
+		if s.Outputs["clusterName"] == cluster {
+			return s
+		}
+	}
+	return nil
+}
+
+func worldPath(dir string) string { return filepath.Join(dir, "world.json") }
