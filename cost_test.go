@@ -1,32 +1,108 @@
 package main
 
 import (
+	"fmt"
+	"maps"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/octabyte/octabyte/config"
 	"github.com/octabyte/octabyte/cost"
+	"github.com/octabyte/octabyte/internal/cli"
 	"github.com/octabyte/octabyte/plan"
 )
 
-// estimateWith runs a stack with some config changed and estimates it.
-func estimateWith(t *testing.T, stack string, changes map[string]string) *cost.Estimate {
+// stackFileWith is a stack's config file with some values changed.
+func stackFileWith(t *testing.T, stack string, changes map[string]string) map[string]string {
 	t.Helper()
 	cfg, err := plan.LoadStackConfig(".", stack)
 	require.NoError(t, err)
-	cfg["octabyte:appImage"] = deployedDigest // tasks run
 	for k, v := range changes {
 		cfg[k] = v
 	}
-	parsed, err := config.Parse(stack, func(k string) (string, bool) { v, ok := cfg[k]; return v, ok })
-	require.NoError(t, err)
-	p, err := plan.Run(run, stack, cfg)
-	require.NoError(t, err)
-	e, err := cost.New(p, parsed.Cost)
+	return cfg
+}
+
+// estimateWith prices a stack, as it runs, with some config changed.
+func estimateWith(t *testing.T, stack string, changes map[string]string) *cost.Estimate {
+	t.Helper()
+	e, err := cli.Price(run, stack, stackFileWith(t, stack, changes))
 	require.NoError(t, err)
 	return e
+}
+
+// A stack file with no image yet is priced as it will run: the first image
+// adds the service, which is what the bill will be.
+func TestAStackWithoutAnImageIsPricedAsItWillRun(t *testing.T) {
+	for _, stack := range stacks {
+		withImage := estimateWith(t, stack, map[string]string{"octabyte:appImage": deployedDigest})
+		bringUp := estimateWith(t, stack, nil)
+		assert.Equal(t, withImage.Total, bringUp.Total, stack)
+		assert.Contains(t, bringUp.Notes[len(bringUp.Notes)-1], "priced as the stack runs once octabyte:appImage is set")
+	}
+}
+
+// The budget is the plan's own estimate plus the margin, rounded up to the
+// dollar; turned off, there is none.
+func TestBudgetIsTheEstimatePlusTheMargin(t *testing.T) {
+	for _, stack := range stacks {
+		for _, margin := range []string{"20", "50"} {
+			changes := map[string]string{"octabyte:budgetMarginPercent": margin}
+			p, err := plan.Run(run, stack, stackFileWith(t, stack, changes))
+			require.NoError(t, err)
+			want := estimateWith(t, stack, changes).Total * (1 + map[string]float64{"20": 0.2, "50": 0.5}[margin])
+			budget := only(t, p, "aws:budgets/budget:Budget")
+			assert.Equal(t, fmt.Sprintf("%.2f", math.Ceil(want)), budget.Input("limitAmount"), "%s margin %s", stack, margin)
+			assert.Equal(t, []any{map[string]any{"name": "TagKeyValue", "values": []any{"user:Environment$" + stack}}}, budget.Input("costFilters"))
+		}
+		p, err := plan.Run(run, stack, stackFileWith(t, stack, map[string]string{"octabyte:budget": "false"}))
+		require.NoError(t, err)
+		assert.Empty(t, p.ByType("aws:budgets/budget:Budget"))
+	}
+}
+
+// The plan lists every lever the stack does not use yet with what it saves,
+// computed by planning the stack with it: staging's include the NAT
+// instance and the sleep schedule, prod's never do (production refuses
+// them).
+func TestPlanListsTheLeversNotUsedYet(t *testing.T) {
+	levers := func(stack string, changes map[string]string) map[string]float64 {
+		raw := stackFileWith(t, stack, changes)
+		base, err := cli.Price(run, stack, raw)
+		require.NoError(t, err)
+		found, err := cli.Levers(run, stack, raw, base)
+		require.NoError(t, err)
+		out := map[string]float64{}
+		for i, l := range found {
+			out[l.Setting()] = l.Monthly
+			assert.Less(t, l.Monthly, 0.0, l.Setting())
+			if i > 0 {
+				assert.LessOrEqual(t, found[i-1].Monthly, l.Monthly, "most savings first")
+			}
+			cheaper := estimateWith(t, stack, mergeMaps(changes, map[string]string{"octabyte:" + l.Key: l.Value}))
+			assert.InDelta(t, cheaper.Total-base.Total, l.Monthly, 0.005, "the saving is the plan with the lever minus the plan without")
+		}
+		return out
+	}
+	staging := levers("staging", nil)
+	assert.Contains(t, staging, "natGateways: instance")
+	assert.Contains(t, staging, "sleepSchedule: mon-fri 08:00-20:00")
+	assert.NotContains(t, staging, "natGateways: single", "staging already uses it")
+	prod := levers("prod", nil)
+	assert.NotContains(t, prod, "natGateways: instance")
+	assert.NotContains(t, prod, "sleepSchedule: mon-fri 08:00-20:00")
+	assert.Contains(t, prod, "natGateways: single")
+	assert.Contains(t, prod, "containerInsights: false")
+	assert.NotContains(t, levers("staging", map[string]string{"octabyte:natGateways": "instance"}), "natGateways: instance", "a lever in use is not offered")
+}
+
+func mergeMaps(a, b map[string]string) map[string]string {
+	out := map[string]string{}
+	maps.Copy(out, a)
+	maps.Copy(out, b)
+	return out
 }
 
 func TestEveryResourceTypeIsPricedOrKnownFree(t *testing.T) {

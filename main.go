@@ -4,6 +4,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -77,6 +78,11 @@ func run(ctx *pulumi.Context) error {
 	}
 
 	mon := &cfg.Monitoring
+	if cfg.Budget.Enabled {
+		if mon.Budget.LimitUSD, err = budgetLimit(ctx, cfg); err != nil {
+			return err
+		}
+	}
 	mon.ClusterName, mon.ClusterArn, mon.ServiceName, mon.ExpectedTasks = web.ClusterName, web.ClusterArn, web.ServiceName, web.RunningTasks
 	mon.AlbArnSuffix, mon.TargetGroupArnSuffix = web.AlbArnSuffix, web.TargetGroupArnSuffix
 	mon.DBInstanceID, mon.AppLogGroupName = db.InstanceID, logs.AppLogGroupName
@@ -121,6 +127,20 @@ func run(ctx *pulumi.Context) error {
 	ctx.Export("applicationDashboardName", watch.ApplicationDashboardName)
 	ctx.Export("applicationDashboardUrl", watch.ApplicationDashboardURL)
 	return nil
+}
+
+// budgetLimit is the plan's own monthly estimate plus the margin: the
+// program prices itself offline, running once more under the mock engine
+// (a fraction of a second), with the budget left out so it does not recurse
+// (a budget without actions costs nothing).
+func budgetLimit(ctx *pulumi.Context, cfg *config.Config) (float64, error) {
+	raw := config.Raw(ctx)
+	raw[config.Namespace+":budget"] = "false"
+	estimate, err := cli.Price(run, ctx.Stack(), raw)
+	if err != nil {
+		return 0, fmt.Errorf("pricing the stack for its budget: %w", err)
+	}
+	return cfg.Budget.Limit(estimate.Total), nil
 }
 
 // scopeRoles puts every IAM role and instance profile of the stack under one

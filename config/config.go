@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -57,6 +58,8 @@ type Config struct {
 	Cost       cost.Assumptions // usage the cost estimate assumes
 	// Sleep is when the stack is awake; nil when it never sleeps.
 	Sleep *sleep.Window
+	// Budget is the monthly cost budget: the plan's estimate plus a margin.
+	Budget Budget
 
 	// AppCommit is the git commit appImage was built from: the deploy
 	// workflow sets both and refuses to deploy an older commit over it.
@@ -76,10 +79,32 @@ type Config struct {
 
 // Load reads the running stack's config.
 func Load(ctx *pulumi.Context) (*Config, error) {
-	return Parse(ctx.Stack(), func(key string) (string, bool) {
+	return Parse(ctx.Stack(), getter(ctx))
+}
+
+func getter(ctx *pulumi.Context) func(string) (string, bool) {
+	return func(key string) (string, bool) {
 		v, err := pulumiconfig.Try(ctx, key)
 		return v, err == nil
-	})
+	}
+}
+
+// Raw is the running stack's config in the form Pulumi passes it
+// ("namespace:key" → value): every key the program reads that is set. An
+// offline run of the program (the budget's estimate) takes it.
+func Raw(ctx *pulumi.Context) map[string]string {
+	get := getter(ctx)
+	out := map[string]string{}
+	keys := []string{"aws:region", "aws:defaultTags"}
+	for _, k := range Schema() {
+		keys = append(keys, Namespace+":"+k.Name)
+	}
+	for _, k := range keys {
+		if v, ok := get(k); ok {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // Parse builds a Config from raw values ("namespace:key" → string, as
@@ -129,7 +154,11 @@ func read(r *reader, stack string) *Config {
 	}
 	c.Monitoring = readMonitoring(r, c)
 	c.Cost = readCost(r)
-	c.Cost.PlannedTasks = c.Compute.DesiredCount
+	c.Budget = Budget{
+		Enabled:       r.boolean("budget", true, "A monthly AWS Budgets cost budget for the stack's Environment tag, notifying the alarm topic on actual and forecast spend"),
+		MarginPercent: r.integer("budgetMarginPercent", 20, "The budget is the plan's monthly estimate plus this percent", 0, 1000),
+	}
+	c.Monitoring.Budget.TagKey, c.Monitoring.Budget.TagValue = "Environment", c.DefaultTags["Environment"]
 	if c.Sleep = readSleep(r, stack); c.Sleep != nil {
 		c.Cost.AwakeFraction = c.Sleep.AwakeFraction()
 		c.Compute.ScheduledDesiredCount = true
@@ -154,6 +183,19 @@ func warnings(c *Config) []string {
 		w = append(w, "octabyte:dbFinalSnapshot is false: deleting the database (after lifting protection) keeps no final snapshot")
 	}
 	return w
+}
+
+// Budget says whether the stack has a cost budget and how far above the
+// estimate it is set.
+type Budget struct {
+	Enabled       bool
+	MarginPercent int
+}
+
+// Limit is the budget for a monthly estimate: the estimate plus the margin,
+// rounded up to the dollar.
+func (b Budget) Limit(estimate float64) float64 {
+	return math.Ceil(estimate * (1 + float64(b.MarginPercent)/100))
 }
 
 // NoBoundary as octabyte:iamPermissionsBoundaryArn creates roles without a

@@ -88,6 +88,8 @@ func TestInvalidValuesNameKeyValueAndAllowed(t *testing.T) {
 		{"octabyte:certificateArn", "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000", []string{"octabyte:certificateArn", "ap-south-1"}},
 		{"octabyte:desiredCount", "0", []string{"octabyte:desiredCount", "between 1 and 100"}},
 		{"octabyte:dbSslMode", "disable", []string{"octabyte:dbSslMode", "require, verify-full"}},
+		{"octabyte:budgetMarginPercent", "-5", []string{"octabyte:budgetMarginPercent", "between 0 and 1000"}},
+		{"octabyte:budget", "yes please", []string{"octabyte:budget", "true or false"}},
 		{"octabyte:sleepSchedule", "weekdays 8-20", []string{"octabyte:sleepSchedule", "weekdays 8-20", "mon-fri 08:00-20:00"}},
 		{"octabyte:sleepSchedule", "mon-fri 20:00-08:00", []string{"octabyte:sleepSchedule", "must end after it starts"}},
 		{"octabyte:sleepTimeZone", "India/Mumbai", []string{"octabyte:sleepTimeZone", "India/Mumbai", "IANA time zone"}},

@@ -25,9 +25,6 @@ type Assumptions struct {
 	LogGBPerMonth       int // ingested into CloudWatch Logs, all groups together
 	AccessLogGBPerMonth int // ALB access logs written to S3
 	AppMetrics          int // custom metrics the app's EMF lines create
-	// PlannedTasks prices a service that runs 0 tasks only because no
-	// image is configured yet (the first deploy): the count it will run.
-	PlannedTasks int
 	// AwakeFraction is the share of the week a sleeping stack is awake
 	// (octabyte:sleepSchedule); 0 means always awake. The database instance
 	// and the tasks bill only then.
@@ -65,6 +62,9 @@ type Estimate struct {
 	NotPriced   []string    `json:"notPriced"` // types the estimate cannot price
 	Notes       []string    `json:"notes"`
 	Total       float64     `json:"total"`
+	// Levers are the savings the stack does not use yet, most first; the
+	// plan command fills them in (each is a plan of its own).
+	Levers []LeverEffect `json:"levers,omitempty"`
 }
 
 // Free are the types with no charge of their own (their cost, if any, is
@@ -90,6 +90,7 @@ var Free = map[string]string{
 	"aws:sns/topicPolicy:TopicPolicy":                    "", "aws:sns/topicSubscription:TopicSubscription": "",
 	"aws:kms/alias:Alias": "",
 	"aws:ec2/route:Route": "", "aws:iam/instanceProfile:InstanceProfile": "",
+	"aws:budgets/budget:Budget":                 "budgets without actions are free",
 	"aws:scheduler/scheduleGroup:ScheduleGroup": "", "aws:scheduler/schedule:Schedule": "the first 14 million invocations a month are free",
 }
 
@@ -246,10 +247,6 @@ func (est *estimator) alb(r plan.Resource) {
 func (est *estimator) service(r plan.Resource) {
 	pr := est.prices
 	tasks := number(r.Input("desiredCount"), 0)
-	if tasks == 0 {
-		tasks = float64(est.a.PlannedTasks)
-		est.note("service %s runs 0 tasks until an image is configured; priced at the configured %d task(s)", r.Name, est.a.PlannedTasks)
-	}
 	for _, t := range est.p.ByType("aws:appautoscaling/target:Target") {
 		tasks = number(t.Input("minCapacity"), tasks)
 		est.note("autoscaling: priced at the minimum of %v task(s); up to %v", tasks, t.Input("maxCapacity"))

@@ -39,6 +39,7 @@ func (e *Estimate) Render(w io.Writer) {
 		fmt.Fprintf(w, "  not priced: %s\n", strings.Join(e.NotPriced, ", "))
 	}
 	fmt.Fprintf(w, "  no charge of their own: %d resource types\n", len(e.Free))
+	renderLevers(w, e.Levers)
 }
 
 // Diff is a Markdown table of the change from base to head, per group.
@@ -69,6 +70,7 @@ func Diff(base, head *Estimate) string {
 	if len(head.NotPriced) > 0 {
 		fmt.Fprintf(&b, "\nNot priced: %s\n", strings.Join(head.NotPriced, ", "))
 	}
+	b.WriteString(leversMarkdown(head.Levers))
 	return b.String()
 }
 

@@ -66,6 +66,8 @@ type MonitoringArgs struct {
 	AppLogGroupName pulumi.StringInput // the recent-errors query reads it
 
 	NATInstanceID pulumi.StringInput // the NAT instance to watch; nil when NAT gateways do the job
+	Budget        BudgetArgs         // monthly cost budget notifying the alarm topic; none when LimitUSD is 0
+
 	// ScheduledActions: a sleep schedule switches the alarms' actions off
 	// at night and on in the morning, so later updates leave them as they are.
 	ScheduledActions bool
@@ -154,6 +156,12 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		arns = append(arns, al.arn)
 	}
 	m.AlarmArns = arns.ToStringArrayOutput()
+
+	if a.Budget.LimitUSD > 0 {
+		if err := newBudget(ctx, a.Budget, topic.arn, parent); err != nil {
+			return nil, err
+		}
+	}
 
 	if m.EcsEventsLogGroupName, err = newEcsEventLog(ctx, a, parent); err != nil {
 		return nil, err

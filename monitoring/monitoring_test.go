@@ -486,3 +486,49 @@ func TestNATInstanceAlarmRebootsAndNotifies(t *testing.T) {
 	_, ok = p.Find("aws:cloudwatch/metricAlarm:MetricAlarm", monitoring.AlarmNATInstance)
 	assert.False(t, ok)
 }
+
+// The budget watches the stack's own costs (its Environment cost allocation
+// tag) and tells the alarm topic when actual or forecast spend passes it.
+func TestBudgetNotifiesTheAlarmTopicOnActualAndForecastSpend(t *testing.T) {
+	a := args()
+	a.Budget = monitoring.BudgetArgs{LimitUSD: 138, TagKey: "Environment", TagValue: "test"}
+	p, _ := build(t, a)
+	b := one(t, p, "aws:budgets/budget:Budget")
+	assert.Equal(t, "octabyte-test-monthly", b.Input("name"))
+	assert.Equal(t, "COST", b.Input("budgetType"))
+	assert.Equal(t, "MONTHLY", b.Input("timeUnit"))
+	assert.Equal(t, "138.00", b.Input("limitAmount"))
+	assert.Equal(t, "USD", b.Input("limitUnit"))
+	assert.Equal(t, []any{map[string]any{"name": "TagKeyValue", "values": []any{"user:Environment$test"}}}, b.Input("costFilters"))
+	topic := one(t, p, "aws:sns/topic:Topic").Outputs["arn"]
+	var kinds []any
+	for _, n := range b.Input("notifications").([]any) {
+		m := n.(map[string]any)
+		kinds = append(kinds, m["notificationType"])
+		assert.Equal(t, "GREATER_THAN", m["comparisonOperator"])
+		assert.Equal(t, 100.0, m["threshold"])
+		assert.Equal(t, "PERCENTAGE", m["thresholdType"])
+		assert.Equal(t, []any{topic}, m["subscriberSnsTopicArns"])
+	}
+	assert.ElementsMatch(t, []any{"ACTUAL", "FORECASTED"}, kinds)
+
+	p, _ = build(t, args())
+	assert.Empty(t, p.ByType("aws:budgets/budget:Budget"), "no limit, no budget")
+}
+
+// Budgets may publish to the topic for this account only, and encrypt with
+// its key (the topic is KMS-encrypted).
+func TestBudgetsMayPublishToTheEncryptedTopic(t *testing.T) {
+	p, _ := build(t, args())
+	publish := statement(t, policy(t, one(t, p, "aws:sns/topicPolicy:TopicPolicy").Input("policy")), "BudgetsPublish")
+	assert.Equal(t, map[string]any{"Service": "budgets.amazonaws.com"}, publish["Principal"])
+	assert.Equal(t, "sns:Publish", publish["Action"])
+	assert.Equal(t, map[string]any{
+		"StringEquals": map[string]any{"aws:SourceAccount": plan.AccountID},
+		"ArnLike":      map[string]any{"aws:SourceArn": "arn:aws:budgets::" + plan.AccountID + ":*"},
+	}, publish["Condition"])
+	encrypt := statement(t, policy(t, one(t, p, "aws:kms/key:Key").Input("policy")), "BudgetsEncrypt")
+	assert.Equal(t, map[string]any{"Service": "budgets.amazonaws.com"}, encrypt["Principal"])
+	assert.ElementsMatch(t, []any{"kms:Decrypt", "kms:GenerateDataKey*"}, encrypt["Action"])
+	assert.Equal(t, map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": plan.AccountID}}, encrypt["Condition"])
+}

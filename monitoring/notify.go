@@ -27,7 +27,8 @@ func alarmSourceArn(region, accountID, stack string) string {
 }
 
 // KeyPolicy lets the account administer the topic key through IAM and lets
-// CloudWatch, acting for this account, encrypt alarm notifications with it.
+// CloudWatch and AWS Budgets, acting for this account, encrypt notifications
+// with it.
 func KeyPolicy(accountID string) policydoc.Document {
 	return policydoc.New(
 		policydoc.Statement{
@@ -45,10 +46,21 @@ func KeyPolicy(accountID string) policydoc.Document {
 			Resource:  "*",
 			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": accountID}},
 		},
+		// AWS Budgets is another of the SNS guide's event sources that need
+		// the same grant to publish to an encrypted topic.
+		policydoc.Statement{
+			Sid:       "BudgetsEncrypt",
+			Effect:    "Allow",
+			Principal: map[string]any{"Service": BudgetsPrincipal},
+			Action:    CloudWatchKeyActions,
+			Resource:  "*",
+			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": accountID}},
+		},
 	)
 }
 
-// TopicPolicy lets only this stack's alarms publish, and only over TLS.
+// TopicPolicy lets only this stack's alarms and this account's budgets
+// publish, and only over TLS.
 func TopicPolicy(topicArn, region, accountID, stack string) policydoc.Document {
 	return policydoc.New(
 		policydoc.Statement{
@@ -60,6 +72,19 @@ func TopicPolicy(topicArn, region, accountID, stack string) policydoc.Document {
 			Condition: map[string]map[string]any{
 				"StringEquals": {"aws:SourceAccount": accountID},
 				"ArnLike":      {"aws:SourceArn": alarmSourceArn(region, accountID, stack)},
+			},
+		},
+		// As the Cost Management User Guide's "Creating an Amazon SNS topic
+		// for budget notifications" writes it: this account's budgets only.
+		policydoc.Statement{
+			Sid:       "BudgetsPublish",
+			Effect:    "Allow",
+			Principal: map[string]any{"Service": BudgetsPrincipal},
+			Action:    "sns:Publish",
+			Resource:  topicArn,
+			Condition: map[string]map[string]any{
+				"StringEquals": {"aws:SourceAccount": accountID},
+				"ArnLike":      {"aws:SourceArn": "arn:aws:budgets::" + accountID + ":*"},
 			},
 		},
 		policydoc.Statement{

@@ -36,6 +36,7 @@ var highlights = map[string][]string{
 	"aws:sns/topic:Topic":                                       {"name", "kmsMasterKeyId"},
 	"aws:kms/key:Key":                                           {"description", "enableKeyRotation", "deletionWindowInDays"},
 	"aws:cloudwatch/eventRule:EventRule":                        {"name", "eventPattern"},
+	"aws:budgets/budget:Budget":                                 {"name", "limitAmount", "limitUnit", "timeUnit", "costFilters", "notifications"},
 	"aws:scheduler/schedule:Schedule":                           {"scheduleExpression", "scheduleExpressionTimezone", "target.arn", "target.input"},
 	"aws:ec2/instance:Instance":                                 {"ami", "instanceType", "subnetId", "sourceDestCheck", "metadataOptions.httpTokens", "rootBlockDevice.encrypted", "maintenanceOptions.autoRecovery", "keyName"},
 }

@@ -41,8 +41,11 @@ func Plan(args []string, program pulumi.RunFunc, stdout, stderr io.Writer) int {
 	if failure != nil {
 		return fail(stderr, failure)
 	}
-	estimate, err := cost.New(p, parsed.Cost)
+	estimate, err := Price(program, p.Stack, p.Config)
 	if err != nil {
+		return fail(stderr, &exitError{1, err})
+	}
+	if estimate.Levers, err = Levers(program, p.Stack, p.Config, estimate); err != nil {
 		return fail(stderr, &exitError{1, err})
 	}
 	verdict := guardrails.Evaluate(guardrails.FromPlan(p), guardrails.Rules())
