@@ -95,13 +95,15 @@ func run(ctx *pulumi.Context) error {
 	}
 
 	if cfg.Sleep != nil {
-		if _, err := sleep.NewSchedule(ctx, "sleep", &sleep.ScheduleArgs{
+		nights, err := sleep.NewSchedule(ctx, "sleep", &sleep.ScheduleArgs{
 			Window: *cfg.Sleep, Region: cfg.Region, AccountID: identity.AccountId,
 			DBInstanceID: db.InstanceID, ClusterName: web.ClusterName, ServiceName: web.ServiceName,
 			AwakeTasks: web.RunningTasks, AlarmNames: watch.AlarmNames,
-		}); err != nil {
+		})
+		if err != nil {
 			return err
 		}
+		ctx.Export("sleepScheduleGroup", nights.GroupName) // the deploy wakes a stack that has one
 	}
 
 	// The deployed image and its commit; CI copies both back into config and
@@ -116,6 +118,7 @@ func run(ctx *pulumi.Context) error {
 	ctx.Export("serviceName", web.ServiceName)
 	ctx.Export("appLogGroupName", logs.AppLogGroupName)
 	ctx.Export("dbAddress", db.Address)
+	ctx.Export("dbInstanceId", db.InstanceID)
 	ctx.Export("dbSecretArn", db.SecretArn)
 	ctx.Export("vpcId", net.VpcID)
 	ctx.Export("privateSubnetIds", net.PrivateSubnetIDs)

@@ -301,3 +301,32 @@ func TestScenarioSameRepositoryPullRequestNeedsItsPreviews(t *testing.T) {
 	assert.Equal(t, "failure", h.Results["preview"])
 	assert.Equal(t, "failure", h.Results["required"])
 }
+
+// A staging stack with a sleep schedule, deployed at night: the database
+// is stopped and the service runs 0 tasks. The deploy wakes it first
+// (start the database, wait for it, scale to awakeDesiredCount), then
+// deploys and verifies; without the wake the rollout could not complete.
+func TestScenarioSleepingStagingIsWokenBeforeItDeploys(t *testing.T) {
+	h, older, newer := deployHarness(t)
+	h.push(older)
+	h.assertJobs(allSucceeded)
+	h.change(func(w *world) {
+		s := w.Stacks["staging"]
+		s.Config["octabyte:sleepSchedule"] = "mon-fri 08:00-20:00"
+		s.Outputs["sleepScheduleGroup"] = "octabyte-staging-sleep"
+		s.Outputs["awakeDesiredCount"] = "2"
+		s.DBStopped, s.Service.Desired, s.Service.Tasks = true, 0, nil
+	})
+	h.Env = []string{"WAKE_POLL_SECONDS=0"}
+	h.push(newer)
+	h.assertJobs(allSucceeded)
+	assert.Equal(t, []string{newer, newer}, h.running("staging"), "woken, deployed and verified")
+	calls := strings.Join(h.worldNow().Calls, "\n")
+	start := strings.Index(calls, "aws rds start-db-instance --db-instance-identifier octabyte-staging")
+	scale := strings.Index(calls, "aws ecs update-service --cluster octabyte-staging-cluster --service octabyte-staging-app --desired-count 2")
+	up := strings.LastIndex(calls, "pulumi up --yes --non-interactive --stack staging")
+	require.True(t, start >= 0 && scale >= 0, calls)
+	assert.Less(t, start, scale, "the database before the tasks that need it")
+	assert.Less(t, scale, up, "awake before pulumi up")
+	assert.NotContains(t, calls, "aws rds start-db-instance --db-instance-identifier octabyte-prod", "production never sleeps")
+}

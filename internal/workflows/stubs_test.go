@@ -139,6 +139,9 @@ func stubAWS(w *world, args []string) int {
 		r.Images[digest].Tags = append(r.Images[digest].Tags, tag)
 		return printJSON(map[string]any{"image": map[string]any{"imageId": map[string]any{"imageDigest": digest, "imageTag": tag}}})
 	}
+	if args[0] == "rds" {
+		return stubRDS(w, args)
+	}
 	s := w.stackByCluster(flag(args, "--cluster"))
 	switch {
 	case args[0] == "elbv2":
@@ -156,6 +159,10 @@ func stubAWS(w *world, args []string) int {
 	svc := s.Service
 	switch args[0] + " " + args[1] {
 	case "ecs describe-services":
+		if flag(args, "--query") == "services[0].desiredCount" {
+			fmt.Println(svc.Desired)
+			return 0
+		}
 		deps := []any{}
 		for _, d := range svc.Deployments {
 			deps = append(deps, map[string]any{"status": d.Status, "rolloutState": d.RolloutState, "taskDefinition": d.TaskDefinition, "rolloutStateReason": d.Reason})
@@ -164,6 +171,9 @@ func stubAWS(w *world, args []string) int {
 			"serviceName": s.Outputs["serviceName"], "desiredCount": svc.Desired, "deployments": deps,
 			"loadBalancers": []any{map[string]any{"targetGroupArn": "tg/" + s.Name, "containerName": "app", "containerPort": 5000}},
 		}}})
+	case "ecs update-service":
+		fmt.Sscan(flag(args, "--desired-count"), &svc.Desired)
+		return printJSON(map[string]any{"service": map[string]any{"desiredCount": svc.Desired}})
 	case "ecs describe-task-definition":
 		return printJSON(map[string]any{"taskDefinition": map[string]any{"containerDefinitions": []any{
 			map[string]any{"name": "app", "image": svc.TaskDefs[flag(args, "--task-definition")]}}}})
@@ -188,6 +198,40 @@ func stubAWS(w *world, args []string) int {
 			out = append(out, map[string]any{"Target": map[string]any{"Id": t.IP, "Port": 5000}, "TargetHealth": map[string]any{"State": "healthy"}})
 		}
 		return printJSON(map[string]any{"TargetHealthDescriptions": out})
+	}
+	return awsError(252, "stub aws: unsupported "+strings.Join(args, " "))
+}
+
+// stubRDS answers for a stack's database, which the sleep schedule may have
+// stopped: a start takes a few polls, as RDS takes minutes.
+func stubRDS(w *world, args []string) int {
+	var s *stack
+	for _, candidate := range w.Stacks {
+		if candidate.Outputs["dbInstanceId"] == flag(args, "--db-instance-identifier") {
+			s = candidate
+		}
+	}
+	if s == nil {
+		return awsError(254, "DBInstanceNotFound")
+	}
+	switch args[1] {
+	case "describe-db-instances":
+		status := "available"
+		switch {
+		case s.DBStopped:
+			status = "stopped"
+		case s.DBStarting > 0:
+			status = "starting"
+			s.DBStarting--
+		}
+		fmt.Println(status) // --query 'DBInstances[0].DBInstanceStatus' --output text
+		return 0
+	case "start-db-instance":
+		if !s.DBStopped {
+			return awsError(254, "InvalidDBInstanceState: Instance is not in stopped state")
+		}
+		s.DBStopped, s.DBStarting = false, 2
+		return printJSON(map[string]any{"DBInstance": map[string]any{"DBInstanceStatus": "starting"}})
 	}
 	return awsError(252, "stub aws: unsupported "+strings.Join(args, " "))
 }

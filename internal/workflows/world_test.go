@@ -34,6 +34,10 @@ type stack struct {
 	Config  map[string]string
 	Outputs map[string]string
 	Service *service // nil until the first image
+	// DBStopped: the sleep schedule stopped the database (RDS status
+	// "stopped"); it becomes available a few polls after a start.
+	DBStopped  bool
+	DBStarting int
 }
 
 // service is an ECS service as describe-services shows it.
@@ -146,6 +150,7 @@ func (w *world) up(s *stack, albURL string) error {
 	s.Outputs["albUrl"] = albURL
 	s.Outputs["clusterName"] = "octabyte-" + s.Name + "-cluster"
 	s.Outputs["serviceName"] = "octabyte-" + s.Name + "-app"
+	s.Outputs["dbInstanceId"] = "octabyte-" + s.Name
 	s.Outputs["appImage"] = s.Config["octabyte:appImage"]
 	s.Outputs["appCommit"] = s.Config["octabyte:appCommit"]
 	digest := s.Config["octabyte:appImage"]
@@ -159,7 +164,8 @@ func (w *world) up(s *stack, albURL string) error {
 	td := fmt.Sprintf("arn:aws:ecs:ap-south-1:123456789012:task-definition/octabyte-%s-app:%d", s.Name, len(svc.TaskDefs)+1)
 	svc.TaskDefs[td] = r.URL + "@" + digest
 	img := r.Images[digest]
-	if img == nil || w.Bad[digest] {
+	// A task that cannot reach its database never passes the health check.
+	if img == nil || w.Bad[digest] || s.DBStopped || s.DBStarting > 0 {
 		failed := deployment{Status: "ACTIVE", RolloutState: "FAILED", TaskDefinition: td,
 			Reason: "ECS deployment circuit breaker: tasks failed to start or failed ELB health checks"}
 		if svc.Completed == "" {
@@ -173,6 +179,14 @@ func (w *world) up(s *stack, albURL string) error {
 		// The rollback reaches a steady state on the old tasks, and the
 		// provider reports success (terraform-provider-aws#19519).
 		svc.Deployments = []deployment{{Status: "PRIMARY", RolloutState: "COMPLETED", TaskDefinition: svc.Completed}, failed}
+		return nil
+	}
+	if s.Config["octabyte:sleepSchedule"] != "" && svc.Desired == 0 {
+		// The schedule owns the desired count (ignoreChanges): pulumi up
+		// leaves a sleeping service at 0 tasks, whose rollout never
+		// completes with the new image.
+		svc.Deployments = []deployment{{Status: "PRIMARY", RolloutState: "IN_PROGRESS", TaskDefinition: td}}
+		svc.Tasks = nil
 		return nil
 	}
 	svc.Deployments = []deployment{{Status: "PRIMARY", RolloutState: "COMPLETED", TaskDefinition: td}}
