@@ -487,7 +487,7 @@ func TestDeployRunsOnlyFromMain(t *testing.T) {
 }
 
 // The repository variables the bootstrap stack's githubSetupCommands output
-// sets (bootstrap/main.go).
+// sets (bootstrap/account/account.go).
 var bootstrapVariables = []string{"AWS_REGION", "PULUMI_BACKEND_URL", "PULUMI_SECRETS_PROVIDER", "AWS_PREVIEW_ROLE_ARN", "AWS_STAGING_ROLE_ARN", "AWS_PRODUCTION_ROLE_ARN"}
 
 func TestWorkflowsReadOnlyVariablesTheBootstrapSets(t *testing.T) {
