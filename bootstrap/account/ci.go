@@ -25,6 +25,11 @@ var gitHubThumbprints = []string{"6938fd4d98bab03faadb97b34396831e3780aea1", "1c
 // PassRoleServices are the services a deploy role may hand a workload role
 // to: ECS tasks (execution and task roles), VPC flow logs and RDS enhanced
 // monitoring. Passing a role to anything else (EC2, Lambda, ...) is denied.
+// iam:PassedToService is the service principal the role trusts ("IAM and
+// AWS STS condition context keys", IAM User Guide): each service documents
+// it in its role's trust policy (ECS task and task execution IAM role,
+// "IAM role for publishing flow logs to CloudWatch Logs", "Setting up and
+// enabling Enhanced Monitoring"). A test compares them with the stacks' roles.
 var PassRoleServices = []string{"ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com", "monitoring.rds.amazonaws.com"}
 
 // WorkloadServices are the services a workload role (one the stacks create)
