@@ -111,6 +111,16 @@ const (
 	VarProductionRole  = "AWS_PRODUCTION_ROLE_ARN" // set on the production environment only
 )
 
+// RoleVariables maps each role variable the workflows read to the logical
+// name of the CI role whose ARN it holds.
+func (c *Config) RoleVariables() map[string]string {
+	return map[string]string{
+		VarPreviewRole:    PreviewRole,
+		VarStagingRole:    DeployRole(c.StagingStack),
+		VarProductionRole: DeployRole(c.ProductionStack),
+	}
+}
+
 // NotificationSecrets are optional: a workflow skips a channel whose secrets
 // are missing, with a notice.
 var NotificationSecrets = []string{"SLACK_WEBHOOK_URL", "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_FROM", "MAIL_TO"}

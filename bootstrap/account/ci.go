@@ -44,6 +44,14 @@ var WorkloadServices = []string{
 	"sns:*", "sqs:*", "events:*", "application-autoscaling:*",
 }
 
+// PreviewRole is the logical name of the read-only role (and of its inline
+// policy); the role's IAM name is <project>-ci-preview.
+const PreviewRole = "preview"
+
+// DeployRole is the logical name of a stack's deploy role (and of its inline
+// policy); the role's IAM name is <project>-ci-deploy-<stack>.
+func DeployRole(stack string) string { return "deploy-" + stack }
+
 // CIArgs configures CI. All values are known at plan time.
 type CIArgs struct {
 	Partition, AccountID, Region string
@@ -116,13 +124,13 @@ func NewCI(ctx *pulumi.Context, name string, a *CIArgs, opts ...pulumi.ResourceO
 	}
 	c.PermissionsBoundaryARN = boundary.Arn
 
-	preview, err := c.role(ctx, a, "preview", "Read-only: pulumi preview of pull requests and scheduled drift checks",
+	preview, err := c.role(ctx, a, PreviewRole, "Read-only: pulumi preview of pull requests and scheduled drift checks",
 		[]string{a.PullRequestSubject, a.BranchSubject}, "ReadOnlyAccess", parent)
 	if err != nil {
 		return nil, err
 	}
 	c.PreviewRoleARN = preview.Arn
-	if _, err := iam.NewRolePolicy(ctx, "preview", &iam.RolePolicyArgs{
+	if _, err := iam.NewRolePolicy(ctx, PreviewRole, &iam.RolePolicyArgs{
 		Role:   preview.ID(),
 		Policy: pulumi.String(previewPolicy(a).JSON()),
 	}, parent); err != nil {
@@ -137,7 +145,7 @@ func NewCI(ctx *pulumi.Context, name string, a *CIArgs, opts ...pulumi.ResourceO
 		{a.ProductionStack, a.EnvironmentSubject, a.StagingStack, &c.ProductionRoleARN},
 	}
 	for _, d := range deploys {
-		role, err := c.role(ctx, a, "deploy-"+d.stack,
+		role, err := c.role(ctx, a, DeployRole(d.stack),
 			fmt.Sprintf("Deploys the %s stack of %s (pulumi up, image push)", d.stack, a.Project),
 			[]string{d.subject}, "PowerUserAccess", parent)
 		if err != nil {
@@ -147,7 +155,7 @@ func NewCI(ctx *pulumi.Context, name string, a *CIArgs, opts ...pulumi.ResourceO
 		policy := policydoc.Output(pulumi.StringArray{boundary.Arn}, func(v []string) policydoc.Document {
 			return deployPolicy(a, d.stack, d.other, c.WorkloadPaths[d.stack], v[0])
 		})
-		if _, err := iam.NewRolePolicy(ctx, "deploy-"+d.stack, &iam.RolePolicyArgs{
+		if _, err := iam.NewRolePolicy(ctx, DeployRole(d.stack), &iam.RolePolicyArgs{
 			Role:   role.ID(),
 			Policy: policy,
 		}, parent); err != nil {
