@@ -13,7 +13,7 @@ import (
 // the simulator reads.
 type request struct {
 	ID             int             `json:"id"`
-	Identity       string          `json:"identity"`
+	Identity       string          `json:"identity"` // the role's logical name in the bootstrap
 	Action         string          `json:"action"`
 	Resource       string          `json:"resource"` // the acting resource's ARN; the simulator builds one when it does not fit the action
 	Name           string          `json:"name"`     // fills the variable parts of a built ARN
@@ -67,17 +67,29 @@ type builder struct {
 	unknown map[string][]Need     // each job's resources of types actions.yaml does not describe
 }
 
-// build makes every job's requests and returns them all.
+// build makes every job's requests and returns the distinct ones, numbered:
+// jobs that assume the same role (preview and drift) share their answers.
 func (b *builder) build(jobs []job) []*request {
 	b.jobs, b.unknown = map[string][]*request{}, map[string][]Need{}
-	var all []*request
+	var distinct []*request
+	ids := map[string]int{}
 	for _, j := range jobs {
-		if j.identity != nil {
-			b.jobs[j.Name] = b.requests(j)
-			all = append(all, b.jobs[j.Name]...)
+		if j.identity == nil {
+			continue
+		}
+		b.jobs[j.Name] = b.requests(j)
+		for _, r := range b.jobs[j.Name] {
+			k := key(r)
+			id, seen := ids[k]
+			if !seen {
+				id = len(distinct)
+				ids[k] = id
+				distinct = append(distinct, r)
+			}
+			r.ID = id
 		}
 	}
-	return all
+	return distinct
 }
 
 // subject is the resource a call acts on.
@@ -234,7 +246,7 @@ func (b *builder) add(action string, sub subject, extra map[string]any, need Nee
 		ctx[k] = v
 	}
 	req := &request{
-		Identity: b.job.Name, Action: action, Resource: sub.arn, Name: sub.name,
+		Identity: b.job.identity.Logical, Action: action, Resource: sub.arn, Name: sub.name,
 		Partition: b.partition(), Region: b.region(), Account: plan.AccountID, Context: ctx, ResourcePolicy: sub.policy,
 	}
 	k := key(req)

@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 )
 
 // SimulatorDir is the Node tool, relative to the repository root.
@@ -53,7 +55,8 @@ type simOutput struct {
 	Versions             Versions    `json:"versions"`
 }
 
-// identities are the principals the jobs assume: a session of each role.
+// identities are the principals the jobs assume: a session of each role,
+// by the role's logical name.
 func identities(jobs []job) map[string]simIdentity {
 	out := map[string]simIdentity{}
 	for _, j := range jobs {
@@ -63,17 +66,30 @@ func identities(jobs []job) map[string]simIdentity {
 		}
 		session := strings.Replace(id.ARN, ":iam::", ":sts::", 1)
 		session = session[:strings.Index(session, ":role/")] + ":assumed-role/" + id.Name + "/" + j.Name
-		out[j.Name] = simIdentity{Principal: session, Policies: id.Policies, Boundary: id.Boundary}
+		out[id.Logical] = simIdentity{Principal: session, Policies: id.Policies, Boundary: id.Boundary}
 	}
 	return out
 }
 
-// simulate evaluates the requests.
+// simulate evaluates the requests, split over one simulator per CPU (each
+// request costs a few milliseconds of one core).
 func simulate(root string, ids map[string]simIdentity, reqs []*request) (*simOutput, error) {
-	for i, r := range reqs {
-		r.ID = i
+	n := min(runtime.NumCPU(), 4, max(len(reqs)/100, 1))
+	outs, errs := make([]*simOutput, n), make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			outs[i], errs[i] = runNode(root, map[string]any{"mode": "simulate", "identities": ids, "requests": reqs[i*len(reqs)/n : (i+1)*len(reqs)/n]})
+		})
 	}
-	return runNode(root, map[string]any{"mode": "simulate", "identities": ids, "requests": reqs})
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, o := range outs[1:] {
+		outs[0].Results = append(outs[0].Results, o.Results...)
+	}
+	return outs[0], nil
 }
 
 // Validate returns the actions and condition keys, of those given, that AWS
