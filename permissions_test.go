@@ -341,7 +341,7 @@ func TestEveryPolicyNamesOnlyDocumentedActionsAndConditionKeys(t *testing.T) {
 	documents := 0
 	for _, p := range plans {
 		for _, r := range p.Resources {
-			for name, v := range r.Inputs {
+			for _, v := range r.Inputs {
 				doc, ok := policyDocument(v)
 				if !ok {
 					continue
@@ -359,7 +359,6 @@ func TestEveryPolicyNamesOnlyDocumentedActionsAndConditionKeys(t *testing.T) {
 						}
 					}
 				}
-				_ = name
 			}
 		}
 	}
@@ -390,19 +389,15 @@ type policyStatement struct {
 	Condition         map[string]map[string]any
 }
 
-// policyDocument parses an input that holds an IAM policy document.
+// policyDocument parses an input that holds an IAM policy document (the
+// project writes Statement as a list: internal/policydoc).
 func policyDocument(v any) (struct{ Statement []policyStatement }, bool) {
 	var doc struct{ Statement []policyStatement }
 	s, ok := v.(string)
-	if !ok || !strings.Contains(s, `"Statement"`) || json.Unmarshal([]byte(s), &doc) != nil || len(doc.Statement) == 0 {
-		// a single-statement document may write Statement as an object
-		var single struct{ Statement policyStatement }
-		if ok && json.Unmarshal([]byte(s), &single) == nil && single.Statement.Action != nil {
-			return struct{ Statement []policyStatement }{[]policyStatement{single.Statement}}, true
-		}
+	if !ok || json.Unmarshal([]byte(s), &doc) != nil {
 		return doc, false
 	}
-	return doc, true
+	return doc, len(doc.Statement) > 0
 }
 
 // oidcClaim reports whether a condition key is a claim of GitHub's OIDC
@@ -494,4 +489,19 @@ func BenchmarkDeployPermissionCheck(b *testing.B) {
 		_, err = s.Check(p)
 		require.NoError(b, err)
 	}
+}
+
+// A stack no deploy role deploys cannot be applied by CI: the plan says so.
+func TestAStackWithoutADeployRoleFailsThePlan(t *testing.T) {
+	cfg, err := plan.LoadStackConfig(".", "staging")
+	require.NoError(t, err)
+	cfg["aws:defaultTags"] = strings.Replace(cfg["aws:defaultTags"], `"Environment":"staging"`, `"Environment":"dev"`, 1)
+	p, err := plan.Run(run, "dev", cfg)
+	require.NoError(t, err)
+	r := check(t, setup(t), p)
+	assert.False(t, r.OK)
+	assert.Contains(t, r.Jobs[0].Problem, "deploy roles for the stacks staging and prod only")
+	assert.Contains(t, rendered(r), "can apply this plan: NO: the bootstrap creates deploy roles for the stacks staging and prod only")
+	assert.ErrorContains(t, r.Err(), "deploy permissions")
+	assert.Zero(t, r.Jobs[1].Missing, "the preview role still previews it")
 }

@@ -1,12 +1,12 @@
 package permissions
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"fmt"
 	"path"
 	"sort"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -113,8 +113,14 @@ func LoadActions() (*Actions, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseActions(raw)
+}
+
+// parseActions refuses keys it does not know: a misspelt phase would
+// otherwise drop its actions unnoticed.
+func parseActions(raw []byte) (*Actions, error) {
 	var a Actions
-	dec := yaml.NewDecoder(strings.NewReader(string(raw)))
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
 	if err := dec.Decode(&a); err != nil {
 		return nil, fmt.Errorf("permissions/actions.yaml: %w", err)

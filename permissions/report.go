@@ -84,7 +84,7 @@ func newReport(stack string, jobs []job, b *builder, out *simOutput) *Report {
 			}
 			why := res.Error
 			if why == "" {
-				why = explain(res.Denials, req)
+				why = explain(res.Denials)
 			}
 			r.Missing = append(r.Missing, Missing{Job: j.Name, Role: jr.Role, Action: req.Action, Resource: res.Resource,
 				NeededBy: req.needs, Why: why, Context: deciding(req.Context)})
@@ -100,7 +100,7 @@ func newReport(stack string, jobs []job, b *builder, out *simOutput) *Report {
 }
 
 // explain turns iam-simulate's denial reasons into a sentence.
-func explain(denials []denial, req *request) string {
+func explain(denials []denial) string {
 	var why []string
 	for _, d := range denials {
 		statement := d.StatementID
