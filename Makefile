@@ -5,13 +5,15 @@ GOLANGCI_LINT_VERSION := v2.15.0
 ACTIONLINT_VERSION := v1.7.12
 GOBIN := $(shell go env GOPATH)/bin
 
-.PHONY: plan plan-json plan-bootstrap test test-infra test-app smoke lint fmt bench tools
+SIMULATOR := permissions/simulator
+
+.PHONY: plan plan-json plan-bootstrap test test-infra test-app smoke lint fmt bench tools simulator
 
 ## plan: print the full plan of STACK (staging|prod) offline, no AWS account needed
-plan:
+plan: simulator
 	go run . plan --stack $(STACK)
 
-plan-json:
+plan-json: simulator
 	go run . plan --stack $(STACK) --json
 
 ## plan-bootstrap: the one-time per-account bootstrap project, offline
@@ -21,7 +23,7 @@ plan-bootstrap:
 ## test: every suite: infrastructure (mock engine), app (real PostgreSQL), container smoke, linters
 test: lint test-infra test-app smoke
 
-test-infra:
+test-infra: simulator
 	go test ./...
 
 test-app:
@@ -47,3 +49,9 @@ fmt:
 tools:
 	@test -x $(GOBIN)/golangci-lint && $(GOBIN)/golangci-lint version 2>/dev/null | grep -q $(GOLANGCI_LINT_VERSION:v%=%) || go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	@test -x $(GOBIN)/actionlint && $(GOBIN)/actionlint -version | grep -q $(ACTIONLINT_VERSION:v%=%) || go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+## simulator: the Node tool the deploy-permission check runs (npm ci when package-lock.json changed)
+simulator: $(SIMULATOR)/node_modules/.package-lock.json
+
+$(SIMULATOR)/node_modules/.package-lock.json: $(SIMULATOR)/package-lock.json
+	npm ci --prefix $(SIMULATOR) --no-audit --no-fund

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -34,25 +35,39 @@ func check(t *testing.T, s *permissions.Setup, p *plan.Plan) *permissions.Report
 	return r
 }
 
-// everything is a stack config with every optional feature on, so the plan
-// registers every type the program can.
-func everything(t *testing.T, stack string) *plan.Plan {
+// planWith runs the program with a stack's config file, changed.
+func planWith(t *testing.T, stack string, change func(cfg map[string]string)) *plan.Plan {
 	t.Helper()
 	cfg, err := plan.LoadStackConfig(".", stack)
 	require.NoError(t, err)
-	maps.Copy(cfg, map[string]string{
-		"octabyte:autoscaling":          "true",
-		"octabyte:cpuArchitecture":      "X86_64",
-		"octabyte:fargateSpot":          "true",
-		"octabyte:enableExecuteCommand": "true",
-		"octabyte:certificateArn":       "arn:aws:acm:ap-south-1:" + plan.AccountID + ":certificate/00000000-0000-0000-0000-000000000000",
-		"octabyte:alarmEmails":          `["ops@example.com"]`,
-		"octabyte:dbMonitoringInterval": "60",
-		"octabyte:appImage":             "sha256:" + strings.Repeat("0", 64),
-	})
+	change(cfg)
 	p, err := plan.Run(run, stack, cfg)
 	require.NoError(t, err)
 	return p
+}
+
+// withEnvironment tags every resource for another environment.
+func withEnvironment(env string) func(map[string]string) {
+	return func(cfg map[string]string) {
+		cfg["aws:defaultTags"] = regexp.MustCompile(`"Environment":"[^"]*"`).ReplaceAllString(cfg["aws:defaultTags"], `"Environment":"`+env+`"`)
+	}
+}
+
+// everything is a stack with every optional feature on, so the plan
+// registers every type the program can.
+func everything(t *testing.T, stack string) *plan.Plan {
+	return planWith(t, stack, func(cfg map[string]string) {
+		maps.Copy(cfg, map[string]string{
+			"octabyte:autoscaling":          "true",
+			"octabyte:cpuArchitecture":      "X86_64",
+			"octabyte:fargateSpot":          "true",
+			"octabyte:enableExecuteCommand": "true",
+			"octabyte:certificateArn":       "arn:aws:acm:ap-south-1:" + plan.AccountID + ":certificate/00000000-0000-0000-0000-000000000000",
+			"octabyte:alarmEmails":          `["ops@example.com"]`,
+			"octabyte:dbMonitoringInterval": "60",
+			"octabyte:appImage":             "sha256:" + strings.Repeat("0", 64),
+		})
+	})
 }
 
 func TestCIRolesCanDeployPreviewAndRefreshBothStacks(t *testing.T) {
@@ -263,11 +278,7 @@ func TestDroppingAnActionFromTheInlinePolicyNamesEveryCallThatNeedsIt(t *testing
 // The failure issue 12 found: roles without the boundary the deploy role
 // requires cannot be created.
 func TestARoleWithoutTheBoundaryCannotBeCreated(t *testing.T) {
-	cfg, err := plan.LoadStackConfig(".", "staging")
-	require.NoError(t, err)
-	cfg["octabyte:iamPermissionsBoundaryArn"] = "none"
-	p, err := plan.Run(run, "staging", cfg)
-	require.NoError(t, err)
+	p := planWith(t, "staging", func(cfg map[string]string) { cfg["octabyte:iamPermissionsBoundaryArn"] = "none" })
 	r := check(t, setup(t), p)
 	assert.False(t, r.OK)
 	for _, action := range []string{"iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy"} {
@@ -284,13 +295,7 @@ func TestARoleWithoutTheBoundaryCannotBeCreated(t *testing.T) {
 // An explicit deny names its statement: the staging role may not create
 // resources tagged for production.
 func TestAnExplicitDenyIsNamed(t *testing.T) {
-	cfg, err := plan.LoadStackConfig(".", "staging")
-	require.NoError(t, err)
-	cfg["aws:defaultTags"] = strings.Replace(cfg["aws:defaultTags"], `"Environment":"staging"`, `"Environment":"prod"`, 1)
-	require.Contains(t, cfg["aws:defaultTags"], `"Environment":"prod"`)
-	p, err := plan.Run(run, "staging", cfg)
-	require.NoError(t, err)
-	r := check(t, setup(t), p)
+	r := check(t, setup(t), planWith(t, "staging", withEnvironment("prod")))
 	denied := missing(r, "deploy", "ec2:CreateSecurityGroup")
 	require.NotEmpty(t, denied)
 	assert.Contains(t, denied[0].Why, "explicit deny by statement NotCreatingProductionResources of inline policy deploy-staging")
@@ -493,11 +498,8 @@ func BenchmarkDeployPermissionCheck(b *testing.B) {
 
 // A stack no deploy role deploys cannot be applied by CI: the plan says so.
 func TestAStackWithoutADeployRoleFailsThePlan(t *testing.T) {
-	cfg, err := plan.LoadStackConfig(".", "staging")
-	require.NoError(t, err)
-	cfg["aws:defaultTags"] = strings.Replace(cfg["aws:defaultTags"], `"Environment":"staging"`, `"Environment":"dev"`, 1)
-	p, err := plan.Run(run, "dev", cfg)
-	require.NoError(t, err)
+	p := planWith(t, "staging", withEnvironment("dev"))
+	p.Stack = "dev" // the staging config, as a stack named dev
 	r := check(t, setup(t), p)
 	assert.False(t, r.OK)
 	assert.Contains(t, r.Jobs[0].Problem, "deploy roles for the stacks staging and prod only")
