@@ -319,8 +319,12 @@ func (b *builder) attached(typ, key, value string) string {
 	return ""
 }
 
-// find resolves an input that names another resource (by id, name or ARN).
+// find resolves an input that names another resource (by id, name or ARN);
+// a value only AWS can compute names nothing.
 func (b *builder) find(value string) subject {
+	if value == plan.Unknown {
+		return subject{name: value}
+	}
 	for _, k := range []string{"arn", "id", "name", "bucket"} {
 		if r, ok := byOutput(b.plan, k, value); ok {
 			return b.subjectOf(r)
