@@ -70,25 +70,26 @@ func everything(t *testing.T, stack string) *plan.Plan {
 	})
 }
 
+// With every optional feature on (the default stacks pass in
+// TestPlanCommandPrintsTheStack).
 func TestCIRolesCanDeployPreviewAndRefreshBothStacks(t *testing.T) {
 	s := setup(t)
 	for _, stack := range stacks {
-		for name, p := range map[string]*plan.Plan{"default": runStack(t, stack), "every feature": everything(t, stack)} {
-			t.Run(stack+" "+name, func(t *testing.T) {
-				r := check(t, s, p)
-				assert.True(t, r.OK)
-				assert.Empty(t, r.Missing)
-				require.Len(t, r.Jobs, 3)
-				for _, j := range r.Jobs {
-					assert.Empty(t, j.Problem, j.Job)
-					assert.Positive(t, j.Requests, j.Job)
-				}
-				assert.Equal(t, "octabyte-ci-deploy-"+stack, r.Jobs[0].Role)
-				assert.Equal(t, "octabyte-ci-preview", r.Jobs[1].Role)
-				assert.Equal(t, "octabyte-ci-preview", r.Jobs[2].Role, "drift.yml assumes the preview role")
-				assert.Greater(t, r.Jobs[0].Requests, r.Jobs[1].Requests, "a deploy makes more calls than a refresh")
-			})
-		}
+		p := everything(t, stack)
+		t.Run(stack, func(t *testing.T) {
+			r := check(t, s, p)
+			assert.True(t, r.OK)
+			assert.Empty(t, r.Missing)
+			require.Len(t, r.Jobs, 3)
+			for _, j := range r.Jobs {
+				assert.Empty(t, j.Problem, j.Job)
+				assert.Positive(t, j.Requests, j.Job)
+			}
+			assert.Equal(t, "octabyte-ci-deploy-"+stack, r.Jobs[0].Role)
+			assert.Equal(t, "octabyte-ci-preview", r.Jobs[1].Role)
+			assert.Equal(t, "octabyte-ci-preview", r.Jobs[2].Role, "drift.yml assumes the preview role")
+			assert.Greater(t, r.Jobs[0].Requests, r.Jobs[1].Requests, "a deploy makes more calls than a refresh")
+		})
 	}
 }
 
@@ -427,21 +428,21 @@ func strs(v any) []string {
 	return nil
 }
 
-func TestPlanCommandPrintsDeployPermissions(t *testing.T) {
-	for _, stack := range stacks {
-		var out, errOut bytes.Buffer
-		require.Equal(t, 0, cli.Plan([]string{"--stack", stack}, run, &out, &errOut), errOut.String())
-		text := out.String()
-		assert.Contains(t, text, "\nDeploy permissions:\n")
-		assert.Contains(t, text, "octabyte-ci-deploy-"+stack)
-		assert.Contains(t, text, "can apply this plan: yes")
-		assert.Contains(t, text, "can preview this plan: yes")
-	}
+// assertDeployPermissions checks the plan command's Deploy permissions
+// section (TestPlanCommandPrintsTheStack runs the command).
+func assertDeployPermissions(t *testing.T, stack, text string) {
+	t.Helper()
+	assert.Contains(t, text, "\nDeploy permissions:\n")
+	assert.Contains(t, text, "octabyte-ci-deploy-"+stack)
+	assert.Contains(t, text, "can apply this plan: yes")
+	assert.Contains(t, text, "can preview this plan: yes")
+	assert.Contains(t, text, "can refresh this plan: yes")
 }
 
-func TestPlanCommandJSONCarriesPermissions(t *testing.T) {
-	var out, errOut bytes.Buffer
-	require.Equal(t, 0, cli.Plan([]string{"--stack", "prod", "--json"}, run, &out, &errOut), errOut.String())
+// assertJSONPermissions checks the permissions object of `plan --stack prod
+// --json` (TestPlanCommandJSON runs the command).
+func assertJSONPermissions(t *testing.T, out []byte) {
+	t.Helper()
 	var doc struct {
 		Permissions *struct {
 			OK      bool              `json:"ok"`
@@ -449,13 +450,13 @@ func TestPlanCommandJSONCarriesPermissions(t *testing.T) {
 			Jobs    []struct{ Job, Role string }
 		} `json:"permissions"`
 	}
-	require.NoError(t, json.Unmarshal(out.Bytes(), &doc))
+	require.NoError(t, json.Unmarshal(out, &doc))
 	require.NotNil(t, doc.Permissions)
 	assert.True(t, doc.Permissions.OK)
 	assert.NotNil(t, doc.Permissions.Missing, "an empty list, not null")
 	assert.Empty(t, doc.Permissions.Missing)
 	assert.Equal(t, "octabyte-ci-deploy-prod", doc.Permissions.Jobs[0].Role)
-	assert.Contains(t, out.String(), `"missing": []`)
+	assert.Contains(t, string(out), `"missing": []`)
 }
 
 // A missing permission fails the plan like a mandatory guardrail.
