@@ -224,7 +224,7 @@ const (
 )
 
 // add records a request, or one more need of an identical request.
-func (b *builder) add(action string, sub subject, extra map[string]any, need Need, tags tagMode) *request {
+func (b *builder) add(action string, sub subject, extra map[string]any, need Need, tags tagMode) {
 	ctx := map[string]any{
 		"aws:PrincipalArn":     b.job.identity.ARN,
 		"aws:PrincipalAccount": plan.AccountID,
@@ -252,12 +252,11 @@ func (b *builder) add(action string, sub subject, extra map[string]any, need Nee
 	k := key(req)
 	if prev, ok := b.index[k]; ok {
 		prev.needs = append(prev.needs, need)
-		return prev
+		return
 	}
 	req.needs = []Need{need}
 	b.index[k] = req
 	b.out = append(b.out, req)
-	return req
 }
 
 // requestTags puts the tags a request sends into ctx.
