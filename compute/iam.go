@@ -40,8 +40,8 @@ func taskTrust(a ComputeArgs) string {
 // executionTrust is the trust AWS documents for the task execution role
 // ("Amazon ECS task execution IAM role": ecs-tasks.amazonaws.com, no
 // condition). AWS documents no aws:SourceAccount/aws:SourceArn for it, and a
-// condition on a key the caller does not send never matches, so the agent
-// could not assume the role and no task would start.
+// condition on a key the service does not send never matches: if ECS sent
+// none when it assumes this role, no task could start.
 func executionTrust() string {
 	return policydoc.New(policydoc.Statement{
 		Effect:    "Allow",
