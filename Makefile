@@ -10,15 +10,20 @@ GOBIN := $(shell go env GOPATH)/bin
 # debootstrap for the container smoke test).
 SYSTEM_PACKAGES := git make ca-certificates curl jq shellcheck postgresql podman buildah runc debootstrap
 
-.PHONY: plan plan-json plan-bootstrap deps test test-infra test-app smoke lint fmt bench tools
+SIMULATOR := permissions/simulator
+# Node.js runs the deploy-permission check's IAM simulator; Debian's packages
+# are installed only on a machine that has no Node.js at all.
+NODE_PACKAGES := nodejs npm
+
+.PHONY: plan plan-json plan-bootstrap deps test test-infra test-app smoke lint fmt bench tools simulator
 
 ## plan: print the full plan of STACK (staging|prod) offline, no AWS account needed;
 ## PREVIEW=1 shows it as a first `pulumi preview` (values AWS computes unknown)
 PLAN_FLAGS := --stack $(STACK) $(if $(filter 1 true yes,$(PREVIEW)),--preview)
-plan:
+plan: simulator
 	go run . plan $(PLAN_FLAGS)
 
-plan-json:
+plan-json: simulator
 	go run . plan $(PLAN_FLAGS) --json
 
 ## plan-bootstrap: the one-time per-account bootstrap project, offline
@@ -33,7 +38,7 @@ deps:
 test: deps
 	$(MAKE) lint test-infra test-app smoke
 
-test-infra:
+test-infra: simulator
 	go test ./...
 
 test-app:
@@ -60,3 +65,10 @@ fmt:
 tools:
 	@test -x $(GOBIN)/golangci-lint && $(GOBIN)/golangci-lint version 2>/dev/null | grep -q $(GOLANGCI_LINT_VERSION:v%=%) || go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	@test -x $(GOBIN)/actionlint && $(GOBIN)/actionlint -version | grep -q $(ACTIONLINT_VERSION:v%=%) || go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+## simulator: the Node tool the deploy-permission check runs (npm ci when package-lock.json changed)
+simulator: $(SIMULATOR)/node_modules/.package-lock.json
+
+$(SIMULATOR)/node_modules/.package-lock.json: $(SIMULATOR)/package-lock.json
+	@command -v npm >/dev/null || bash scripts/system-packages.sh $(NODE_PACKAGES)
+	npm ci --prefix $(SIMULATOR) --no-audit --no-fund

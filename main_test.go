@@ -111,6 +111,7 @@ func TestPlanCommandPrintsTheStack(t *testing.T) {
 		require.Equal(t, 0, code, errOut.String())
 		assert.Contains(t, out.String(), "octabyte:network:Network")
 		assert.Contains(t, out.String(), "vpcId")
+		assertDeployPermissions(t, stack, out.String())
 	}
 }
 
@@ -158,4 +159,5 @@ func TestPlanCommandJSON(t *testing.T) {
 	require.Equal(t, 0, cli.Plan([]string{"--stack", "prod", "--json"}, run, &out, &errOut), errOut.String())
 	assert.True(t, strings.HasPrefix(strings.TrimSpace(out.String()), "{"))
 	assert.Contains(t, out.String(), `"awsx:ec2:Vpc"`)
+	assertJSONPermissions(t, out.Bytes())
 }

@@ -2,14 +2,21 @@ package main
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/octabyte/octabyte/bootstrap/account"
 	"github.com/octabyte/octabyte/bootstrap/workload"
+	"github.com/octabyte/octabyte/compute"
+	"github.com/octabyte/octabyte/database"
+	"github.com/octabyte/octabyte/network"
 	"github.com/octabyte/octabyte/plan"
+	"github.com/octabyte/octabyte/sleep"
 )
 
 func only(t *testing.T, p *plan.Plan, typ string) plan.Resource {
@@ -199,4 +206,26 @@ func TestAppImageIsExported(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, digest, p.Outputs["appImage"])
 	assert.Equal(t, 1.0, only(t, p, "aws:ecs/service:Service").Input("desiredCount"))
+}
+
+// Every role the stacks create trusts one of the services the deploy roles
+// may pass roles to (iam:PassedToService is the trusted service principal),
+// and every one of those services is used: the two lists cannot drift.
+func TestRolesTrustExactlyTheServicesDeployRolesPassThemTo(t *testing.T) {
+	trusted := map[string]bool{}
+	for _, stack := range stacks {
+		for _, r := range everything(t, stack).ByType("aws:iam/role:Role") {
+			var doc struct {
+				Statement []struct{ Principal map[string]string }
+			}
+			require.NoError(t, json.Unmarshal([]byte(r.Input("assumeRolePolicy").(string)), &doc))
+			for _, s := range doc.Statement {
+				assert.Contains(t, account.PassRoleServices, s.Principal["Service"], "%s %s", stack, r.Name)
+				trusted[s.Principal["Service"]] = true
+			}
+		}
+	}
+	assert.ElementsMatch(t, account.PassRoleServices, slices.Collect(maps.Keys(trusted)))
+	assert.ElementsMatch(t, account.PassRoleServices, []string{compute.TasksPrincipal, network.FlowLogsPrincipal, database.MonitoringPrincipal,
+		network.NATInstancePrincipal, sleep.SchedulerPrincipal})
 }

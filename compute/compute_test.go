@@ -65,14 +65,16 @@ func container(t *testing.T, p *plan.Plan) compute.ContainerDefinition {
 }
 
 type policy struct {
-	Statement []struct {
-		Sid       string
-		Effect    string
-		Principal map[string]string
-		Action    any
-		Resource  any
-		Condition map[string]map[string]string
-	}
+	Statement []policyStatement
+}
+
+type policyStatement struct {
+	Sid       string
+	Effect    string
+	Principal map[string]string
+	Action    any
+	Resource  any
+	Condition map[string]map[string]string
 }
 
 func parsePolicy(t *testing.T, s any) policy {
@@ -242,18 +244,29 @@ func TestTaskRoleHasNoPermissionsUnlessExecIsOn(t *testing.T) {
 	assert.Equal(t, true, one(t, p, "aws:ecs/service:Service").Input("enableExecuteCommand"))
 }
 
-func TestRolesTrustOnlyEcsTasksOfThisAccount(t *testing.T) {
+// The task role carries the confused-deputy conditions AWS documents for
+// it; the execution role has exactly the trust AWS documents (no condition:
+// one ECS does not satisfy would stop every task from starting), with the
+// exception declared for the guardrail.
+func TestRolesTrustEcsTasksAsAWSDocumentsThem(t *testing.T) {
 	p := build(t, args())
-	for _, name := range []string{"execution", "task"} {
+	trust := func(name string) policyStatement {
 		role, ok := p.Find("aws:iam/role:Role", name)
 		require.True(t, ok)
 		doc := parsePolicy(t, role.Input("assumeRolePolicy"))
 		require.Len(t, doc.Statement, 1)
 		s := doc.Statement[0]
-		assert.Equal(t, map[string]string{"Service": "ecs-tasks.amazonaws.com"}, s.Principal)
-		assert.Equal(t, plan.AccountID, s.Condition["StringEquals"]["aws:SourceAccount"])
+		assert.Equal(t, map[string]string{"Service": compute.TasksPrincipal}, s.Principal)
 		assert.Equal(t, "sts:AssumeRole", s.Action)
+		return s
 	}
+	task := trust("task")
+	assert.Equal(t, plan.AccountID, task.Condition["StringEquals"]["aws:SourceAccount"])
+	assert.Equal(t, "arn:aws:ecs:ap-south-1:"+plan.AccountID+":*", task.Condition["ArnLike"]["aws:SourceArn"])
+
+	assert.Empty(t, trust("execution").Condition)
+	execution, _ := p.Find("aws:iam/role:Role", "execution")
+	assert.Equal(t, compute.ExecutionTrustException, execution.Input("tags.octabyte:suppress:IAM-003"))
 }
 
 func TestServiceRunsPrivatelyWithCircuitBreaker(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/octabyte/octabyte/internal/policydoc"
+	"github.com/octabyte/octabyte/internal/suppress"
 )
 
 type roles struct {
@@ -20,12 +21,39 @@ var ExecuteCommandActions = []string{
 	"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
 }
 
-// taskTrust lets only ECS tasks of this account's clusters assume a role.
+// TasksPrincipal is the service principal ECS uses to assume both the task
+// and the task execution role, and so the iam:PassedToService value of
+// ecs:RegisterTaskDefinition ("Amazon ECS task IAM role" and "Amazon ECS
+// task execution IAM role", Amazon ECS Developer Guide).
+const TasksPrincipal = "ecs-tasks.amazonaws.com"
+
+// taskTrust lets only ECS tasks of this account assume the task role. AWS
+// documents aws:SourceAccount and aws:SourceArn (all ECS resources of the
+// account and region; a single cluster is not supported) for task roles
+// ("Amazon ECS task IAM role", awsdocs/amazon-ecs-developer-guide#208).
 func taskTrust(a ComputeArgs) string {
-	return policydoc.ServiceTrust("ecs-tasks.amazonaws.com", a.AccountID, map[string]map[string]any{
+	return policydoc.ServiceTrust(TasksPrincipal, a.AccountID, map[string]map[string]any{
 		"ArnLike": {"aws:SourceArn": fmt.Sprintf("arn:aws:ecs:%s:%s:*", a.Region, a.AccountID)},
 	}).JSON()
 }
+
+// executionTrust is the trust AWS documents for the task execution role
+// ("Amazon ECS task execution IAM role": ecs-tasks.amazonaws.com, no
+// condition). AWS documents no aws:SourceAccount/aws:SourceArn for it, and a
+// condition on a key the service does not send never matches: if ECS sent
+// none when it assumes this role, no task could start.
+func executionTrust() string {
+	return policydoc.New(policydoc.Statement{
+		Effect:    "Allow",
+		Principal: map[string]any{"Service": TasksPrincipal},
+		Action:    "sts:AssumeRole",
+	}).JSON()
+}
+
+// ExecutionTrustException declares, on the execution role, why it has no
+// confused-deputy condition (guardrail IAM-003).
+const ExecutionTrustException = "AWS documents the ECS task execution role trust without aws:SourceAccount or aws:SourceArn - " +
+	"task_execution_IAM_role in the Amazon ECS Developer Guide"
 
 // ExecutionPolicy is exactly what ECS needs to start the task: pull this
 // repository's image, write this log group, read this one secret.
@@ -48,7 +76,8 @@ func ExecutionPolicy(repoArn, logGroupArn, secretArn string) policydoc.Document 
 func newRoles(ctx *pulumi.Context, a ComputeArgs, repoArn pulumi.StringOutput, parent pulumi.ResourceOption) (*roles, error) {
 	execution, err := iam.NewRole(ctx, "execution", &iam.RoleArgs{
 		Description:      pulumi.String("ECS starts octabyte " + ctx.Stack() + " tasks: image pull, logs, DB secret"),
-		AssumeRolePolicy: pulumi.String(taskTrust(a)),
+		AssumeRolePolicy: pulumi.String(executionTrust()),
+		Tags:             pulumi.ToStringMap(suppress.Tag("IAM-003", ExecutionTrustException)),
 	}, parent)
 	if err != nil {
 		return nil, err

@@ -19,6 +19,9 @@ import (
 // Port is PostgreSQL's port.
 const Port = 5432
 
+// MonitoringPrincipal is the service that assumes the enhanced-monitoring role.
+const MonitoringPrincipal = "monitoring.rds.amazonaws.com"
+
 // LogExports are the PostgreSQL logs RDS sends to CloudWatch Logs.
 var LogExports = []string{"postgresql", "upgrade"}
 
@@ -147,9 +150,14 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 
 	var monitoringRole pulumi.StringPtrInput
 	if a.MonitoringInterval > 0 {
+		// The trust AWS documents: monitoring.rds.amazonaws.com, with
+		// aws:SourceAccount against the confused deputy ("Setting up and
+		// enabling Enhanced Monitoring", Amazon RDS User Guide). Its principal
+		// is also the iam:PassedToService of rds:CreateDBInstance and
+		// rds:ModifyDBInstance with a MonitoringRoleArn.
 		role, err := iam.NewRole(ctx, "db-monitoring", &iam.RoleArgs{
 			Description:       pulumi.String("RDS enhanced monitoring for octabyte " + ctx.Stack()),
-			AssumeRolePolicy:  pulumi.String(policydoc.ServiceTrust("monitoring.rds.amazonaws.com", a.AccountID, nil).JSON()),
+			AssumeRolePolicy:  pulumi.String(policydoc.ServiceTrust(MonitoringPrincipal, a.AccountID, nil).JSON()),
 			ManagedPolicyArns: pulumi.StringArray{pulumi.String("arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole")},
 		}, parent)
 		if err != nil {

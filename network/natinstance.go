@@ -26,6 +26,10 @@ const (
 	natInstanceSGDesc = "NAT instance: HTTPS from the private subnets only"
 )
 
+// NATInstancePrincipal is the service that assumes the NAT instance's role
+// ("IAM roles for Amazon EC2", Amazon EC2 User Guide).
+const NATInstancePrincipal = "ec2.amazonaws.com"
+
 // SessionChannelActions and ssm:UpdateInstanceInformation are what the SSM
 // agent needs for Session Manager (AWS Systems Manager User Guide, "Verify
 // or add instance permissions for Session Manager"): the agent's heartbeat
@@ -99,7 +103,7 @@ func newNATInstance(ctx *pulumi.Context, a NetworkArgs, vpc *awsx.Vpc, parent pu
 
 	role, err := iam.NewRole(ctx, "nat", &iam.RoleArgs{
 		Description:      pulumi.String("NAT instance: Session Manager access only"),
-		AssumeRolePolicy: pulumi.String(policydoc.ServiceTrust("ec2.amazonaws.com", a.AccountID, nil).JSON()),
+		AssumeRolePolicy: pulumi.String(policydoc.ServiceTrust(NATInstancePrincipal, a.AccountID, nil).JSON()),
 	}, parent)
 	if err != nil {
 		return pulumi.StringOutput{}, err

@@ -165,6 +165,9 @@ func newS3Endpoint(ctx *pulumi.Context, a NetworkArgs, vpc *awsx.Vpc, parent pul
 	return err
 }
 
+// FlowLogsPrincipal is the service that assumes the flow-log role.
+const FlowLogsPrincipal = "vpc-flow-logs.amazonaws.com"
+
 // newFlowLogs sends all VPC traffic records to a log group through a role
 // that may write only there.
 func newFlowLogs(ctx *pulumi.Context, a NetworkArgs, vpcID pulumi.StringOutput, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
@@ -175,7 +178,11 @@ func newFlowLogs(ctx *pulumi.Context, a NetworkArgs, vpcID pulumi.StringOutput, 
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
-	trust := policydoc.ServiceTrust("vpc-flow-logs.amazonaws.com", a.AccountID, map[string]map[string]any{
+	// The trust, with aws:SourceAccount and aws:SourceArn on the flow logs
+	// of this account and region, is the one AWS documents ("IAM role for
+	// publishing flow logs to CloudWatch Logs", Amazon VPC User Guide); its
+	// principal is also the iam:PassedToService of ec2:CreateFlowLogs.
+	trust := policydoc.ServiceTrust(FlowLogsPrincipal, a.AccountID, map[string]map[string]any{
 		"ArnLike": {"aws:SourceArn": fmt.Sprintf("arn:aws:ec2:%s:%s:vpc-flow-log/*", a.Region, a.AccountID)},
 	})
 	role, err := iam.NewRole(ctx, "flow-logs", &iam.RoleArgs{

@@ -33,6 +33,9 @@ type Schedule struct {
 	AwakeFraction float64
 }
 
+// SchedulerPrincipal is the service that assumes the schedules' role.
+const SchedulerPrincipal = "scheduler.amazonaws.com"
+
 // Universal targets call one AWS API action with a JSON input whose keys
 // are the action's own parameter names (EventBridge Scheduler User Guide,
 // "Using universal targets").
@@ -118,7 +121,7 @@ func NewSchedule(ctx *pulumi.Context, name string, a *ScheduleArgs, opts ...pulu
 // Guide ("Confused deputy prevention") documents aws:SourceAccount and an
 // aws:SourceArn that "must be a schedule group", never a schedule's ARN.
 func newRole(ctx *pulumi.Context, a *ScheduleArgs, group string, alarmArns []string, parent pulumi.ResourceOption) (*iam.Role, error) {
-	trust := policydoc.ServiceTrust("scheduler.amazonaws.com", a.AccountID, map[string]map[string]any{
+	trust := policydoc.ServiceTrust(SchedulerPrincipal, a.AccountID, map[string]map[string]any{
 		"StringEquals": {"aws:SourceArn": GroupArn(a.Region, a.AccountID, group)},
 	})
 	role, err := iam.NewRole(ctx, "sleep", &iam.RoleArgs{

@@ -5,6 +5,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/octabyte/octabyte/config"
 	"github.com/octabyte/octabyte/cost"
 	"github.com/octabyte/octabyte/guardrails"
+	"github.com/octabyte/octabyte/permissions"
 	"github.com/octabyte/octabyte/plan"
 )
 
@@ -41,7 +43,10 @@ func Plan(args []string, program pulumi.RunFunc, stdout, stderr io.Writer) int {
 	if failure != nil {
 		return fail(stderr, failure)
 	}
-	estimate, err := Price(program, p.Stack, p.Config)
+	// The estimate and the permission check see the stack as it runs after
+	// apply: with its first image, which adds the service, and with every
+	// value known (a preview's unknowns cannot name a role's boundary).
+	estimate, running, err := priceRunning(program, p.Stack, p.Config)
 	if err != nil {
 		return fail(stderr, &exitError{1, err})
 	}
@@ -49,10 +54,14 @@ func Plan(args []string, program pulumi.RunFunc, stdout, stderr io.Writer) int {
 		return fail(stderr, &exitError{1, err})
 	}
 	verdict := guardrails.Evaluate(guardrails.FromPlan(p), guardrails.Rules())
+	access, err := checkPermissions(running)
+	if err != nil {
+		return fail(stderr, &exitError{1, err})
+	}
 
 	switch {
 	case *f.asJSON:
-		if err := writeJSON(stdout, document{Stack: p.Stack, Mode: p.Mode.String(), Resources: p.Resources, Outputs: p.Outputs, Cost: estimate}); err != nil {
+		if err := writeJSON(stdout, document{Stack: p.Stack, Mode: p.Mode.String(), Resources: p.Resources, Outputs: p.Outputs, Cost: estimate, Permissions: access}); err != nil {
 			return fail(stderr, &exitError{1, err})
 		}
 	case *costDiff != "":
@@ -65,13 +74,29 @@ func Plan(args []string, program pulumi.RunFunc, stdout, stderr io.Writer) int {
 		render(stdout, p, warnings)
 		fmt.Fprintln(stdout, "\nGuardrails:")
 		verdict.Render(stdout)
+		fmt.Fprintln(stdout, "\nDeploy permissions:")
+		access.Render(stdout)
 		fmt.Fprintln(stdout)
 		estimate.Render(stdout)
 	}
-	if err := verdict.Err(); err != nil {
+	if err := errors.Join(verdict.Err(), access.Err()); err != nil {
 		return fail(stderr, &exitError{1, err})
 	}
 	return 0
+}
+
+// checkPermissions simulates the CI roles of the repository's bootstrap on
+// the plan (the repository is the working directory or above it).
+func checkPermissions(p *plan.Plan) (*permissions.Report, error) {
+	root, err := permissions.FindRoot(".")
+	if err != nil {
+		return nil, err
+	}
+	setup, err := permissions.Load(root)
+	if err != nil {
+		return nil, err
+	}
+	return setup.Check(p)
 }
 
 // readEstimate reads the cost section of a --json plan; a plan written

@@ -19,9 +19,16 @@ const pricingImage = "sha256:000000000000000000000000000000000000000000000000000
 // Price estimates a stack as it runs, from its raw config ("namespace:key"
 // → value): the program under the mock engine, priced with cost's tables.
 func Price(program pulumi.RunFunc, stack string, raw map[string]string) (*cost.Estimate, error) {
+	e, _, err := priceRunning(program, stack, raw)
+	return e, err
+}
+
+// priceRunning is Price, with the plan it priced: the stack as it runs,
+// which a stack file with no image yet is only after its first image.
+func priceRunning(program pulumi.RunFunc, stack string, raw map[string]string) (*cost.Estimate, *plan.Plan, error) {
 	parsed, err := config.Parse(stack, lookup(raw))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	noImage := parsed.Compute.Image == ""
 	if noImage {
@@ -30,16 +37,16 @@ func Price(program pulumi.RunFunc, stack string, raw map[string]string) (*cost.E
 	}
 	p, err := plan.Run(program, stack, raw)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	e, err := cost.New(p, parsed.Cost)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if noImage {
 		e.Notes = append(e.Notes, "no image yet: priced as the stack runs once octabyte:appImage is set (the first image adds the service and its tasks)")
 	}
-	return e, nil
+	return e, p, nil
 }
 
 // minLeverSaving is the least a lever must save a month to be worth a line.

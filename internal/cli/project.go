@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/octabyte/octabyte/cost"
+	"github.com/octabyte/octabyte/permissions"
 	"github.com/octabyte/octabyte/plan"
 )
 
@@ -32,14 +33,15 @@ type Project struct {
 	Check func(stack string, get func(key string) (string, bool)) ([]string, error)
 }
 
-// document is the --json form: the plan, and its cost estimate where the
-// project has one.
+// document is the --json form: the plan, and its cost estimate and deploy
+// permissions where the project has them.
 type document struct {
-	Stack     string          `json:"stack"`
-	Mode      string          `json:"mode"` // apply, or preview: values only apply can tell are {"$unknown": ...}
-	Resources []plan.Resource `json:"resources"`
-	Outputs   map[string]any  `json:"outputs"`
-	Cost      *cost.Estimate  `json:"cost,omitempty"`
+	Stack       string              `json:"stack"`
+	Mode        string              `json:"mode"` // apply, or preview: values only apply can tell are {"$unknown": ...}
+	Resources   []plan.Resource     `json:"resources"`
+	Outputs     map[string]any      `json:"outputs"`
+	Cost        *cost.Estimate      `json:"cost,omitempty"`
+	Permissions *permissions.Report `json:"permissions,omitempty"`
 }
 
 // planFlags are the flags every project's plan takes.

@@ -13,10 +13,10 @@ import (
 )
 
 // The stub CLIs are this test binary under another name: the harness puts
-// symlinks called aws, pulumi, gh, crane, go, make, docker and sudo on PATH,
+// symlinks called aws, pulumi, gh, crane, go, make, docker, sudo and npm on PATH,
 // and TestMain answers as that tool would, from and into the scenario's
 // world (HARNESS_WORLD). curl and jq are the real ones.
-var stubs = []string{"aws", "pulumi", "gh", "crane", "go", "make", "docker", "sudo"}
+var stubs = []string{"aws", "pulumi", "gh", "crane", "go", "make", "docker", "sudo", "npm"}
 
 func TestMain(m *testing.M) {
 	name := filepath.Base(os.Args[0])
@@ -36,7 +36,7 @@ func runStub(name string, args []string) int {
 	w.Calls = append(w.Calls, name+" "+strings.Join(args, " "))
 	code := map[string]func(*world, []string) int{
 		"aws": stubAWS, "pulumi": stubPulumi, "gh": stubGH, "crane": stubCrane,
-		"go": stubGo, "make": stubMake, "docker": stubMake, "sudo": stubMake,
+		"go": stubGo, "make": stubMake, "docker": stubMake, "sudo": stubMake, "npm": stubMake,
 	}[name](w, args)
 	if err := w.save(path); err != nil {
 		fmt.Fprintln(os.Stderr, "stub:", err)
@@ -172,7 +172,9 @@ func stubAWS(w *world, args []string) int {
 			"loadBalancers": []any{map[string]any{"targetGroupArn": "tg/" + s.Name, "containerName": "app", "containerPort": 5000}},
 		}}})
 	case "ecs update-service":
-		fmt.Sscan(flag(args, "--desired-count"), &svc.Desired)
+		if _, err := fmt.Sscan(flag(args, "--desired-count"), &svc.Desired); err != nil {
+			return awsError(252, "InvalidParameterException: --desired-count")
+		}
 		return printJSON(map[string]any{"service": map[string]any{"desiredCount": svc.Desired}})
 	case "ecs describe-task-definition":
 		return printJSON(map[string]any{"taskDefinition": map[string]any{"containerDefinitions": []any{

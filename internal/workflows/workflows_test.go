@@ -501,8 +501,8 @@ func TestDeployRunsOnlyFromMain(t *testing.T) {
 }
 
 // The repository variables the bootstrap stack's githubSetupCommands output
-// sets (bootstrap/main.go), and the two .github/scripts/production-approval.sh
-// sets.
+// sets (bootstrap/account/account.go), and the two
+// .github/scripts/production-approval.sh sets.
 var bootstrapVariables = []string{"AWS_REGION", "PULUMI_BACKEND_URL", "PULUMI_SECRETS_PROVIDER", "AWS_PREVIEW_ROLE_ARN", "AWS_STAGING_ROLE_ARN", "AWS_PRODUCTION_ROLE_ARN",
 	"PRODUCTION_APPROVAL", "PRODUCTION_APPROVERS"}
 

@@ -1,4 +1,4 @@
-package main
+package account
 
 import (
 	"fmt"
@@ -23,9 +23,18 @@ const (
 var gitHubThumbprints = []string{"6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd"}
 
 // PassRoleServices are the services a deploy role may hand a workload role
-// to: ECS tasks (execution and task roles), VPC flow logs and RDS enhanced
-// monitoring. Passing a role to anything else (EC2, Lambda, ...) is denied.
-var PassRoleServices = []string{"ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com", "monitoring.rds.amazonaws.com"}
+// to: ECS tasks (execution and task roles), VPC flow logs, RDS enhanced
+// monitoring, EC2 (the NAT instance's profile) and EventBridge Scheduler
+// (the sleep schedules). Passing a role to anything else (Lambda, ...) is
+// denied. iam:PassedToService is the service principal the role trusts
+// ("IAM and AWS STS condition context keys", IAM User Guide): each service
+// documents it in its role's trust policy (ECS task and task execution IAM
+// role, "IAM role for publishing flow logs to CloudWatch Logs", "Setting up
+// and enabling Enhanced Monitoring", "IAM roles for Amazon EC2", "Set up the
+// execution role" of EventBridge Scheduler). A test compares them with the
+// stacks' roles.
+var PassRoleServices = []string{"ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com", "monitoring.rds.amazonaws.com",
+	"ec2.amazonaws.com", "scheduler.amazonaws.com"}
 
 // WorkloadServices are the services a workload role (one the stacks create)
 // may ever be granted, whatever policy the stack attaches: the permissions
@@ -53,11 +62,19 @@ const (
 
 // MaxSessionSeconds is the MaxSessionDuration of the CI role called name.
 func MaxSessionSeconds(name string) int {
-	if name == "preview" {
+	if name == PreviewRole {
 		return PreviewSessionSeconds
 	}
 	return DeploySessionSeconds
 }
+
+// PreviewRole is the logical name of the read-only role (and of its inline
+// policy); the role's IAM name is <project>-ci-preview.
+const PreviewRole = "preview"
+
+// DeployRole is the logical name of a stack's deploy role (and of its inline
+// policy); the role's IAM name is <project>-ci-deploy-<stack>.
+func DeployRole(stack string) string { return "deploy-" + stack }
 
 // CIArgs configures CI. All values are known at plan time.
 type CIArgs struct {
@@ -131,13 +148,13 @@ func NewCI(ctx *pulumi.Context, name string, a *CIArgs, opts ...pulumi.ResourceO
 	}
 	c.PermissionsBoundaryARN = boundary.Arn
 
-	preview, err := c.role(ctx, a, "preview", "Read-only: pulumi preview of pull requests and scheduled drift checks",
+	preview, err := c.role(ctx, a, PreviewRole, "Read-only: pulumi preview of pull requests and scheduled drift checks",
 		[]string{a.PullRequestSubject, a.BranchSubject}, "ReadOnlyAccess", parent)
 	if err != nil {
 		return nil, err
 	}
 	c.PreviewRoleARN = preview.Arn
-	if _, err := iam.NewRolePolicy(ctx, "preview", &iam.RolePolicyArgs{
+	if _, err := iam.NewRolePolicy(ctx, PreviewRole, &iam.RolePolicyArgs{
 		Role:   preview.ID(),
 		Policy: pulumi.String(previewPolicy(a).JSON()),
 	}, parent); err != nil {
@@ -152,7 +169,7 @@ func NewCI(ctx *pulumi.Context, name string, a *CIArgs, opts ...pulumi.ResourceO
 		{a.ProductionStack, a.EnvironmentSubject, a.StagingStack, &c.ProductionRoleARN},
 	}
 	for _, d := range deploys {
-		role, err := c.role(ctx, a, "deploy-"+d.stack,
+		role, err := c.role(ctx, a, DeployRole(d.stack),
 			fmt.Sprintf("Deploys the %s stack of %s (pulumi up, image push)", d.stack, a.Project),
 			[]string{d.subject}, "PowerUserAccess", parent)
 		if err != nil {
@@ -162,7 +179,7 @@ func NewCI(ctx *pulumi.Context, name string, a *CIArgs, opts ...pulumi.ResourceO
 		policy := policydoc.Output(pulumi.StringArray{boundary.Arn}, func(v []string) policydoc.Document {
 			return deployPolicy(a, d.stack, d.other, c.WorkloadPaths[d.stack], v[0])
 		})
-		if _, err := iam.NewRolePolicy(ctx, "deploy-"+d.stack, &iam.RolePolicyArgs{
+		if _, err := iam.NewRolePolicy(ctx, DeployRole(d.stack), &iam.RolePolicyArgs{
 			Role:   role.ID(),
 			Policy: policy,
 		}, parent); err != nil {
@@ -258,7 +275,7 @@ func deployPolicy(a *CIArgs, stack, other, path, boundaryARN string) policydoc.D
 	iamARN := func(kind string) string {
 		return fmt.Sprintf("arn:%s:iam::%s:%s%s*", a.Partition, a.AccountID, kind, path)
 	}
-	roles, policies := iamARN("role"), iamARN("policy")
+	roles, policies, profiles := iamARN("role"), iamARN("policy"), iamARN("instance-profile")
 	statements := []policydoc.Statement{
 		{Sid: "StateBucket", Effect: "Allow",
 			Action:   []string{"s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketVersioning"},
@@ -292,6 +309,15 @@ func deployPolicy(a *CIArgs, stack, other, path, boundaryARN string) policydoc.D
 				"iam:ListEntitiesForPolicy",
 			},
 			Resource: policies},
+		// An instance profile only carries a role of the same path, which
+		// carries the boundary.
+		{Sid: "WorkloadInstanceProfiles", Effect: "Allow",
+			Action: []string{
+				"iam:CreateInstanceProfile", "iam:DeleteInstanceProfile", "iam:GetInstanceProfile",
+				"iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile",
+				"iam:TagInstanceProfile", "iam:UntagInstanceProfile",
+			},
+			Resource: profiles},
 		{Sid: "PassWorkloadRolesToTheirServices", Effect: "Allow",
 			Action:    "iam:PassRole",
 			Resource:  roles,

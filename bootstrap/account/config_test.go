@@ -1,4 +1,4 @@
-package main
+package account
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 // stackConfig is the example stack file as the engine passes it.
 func stackConfig(t *testing.T) map[string]string {
 	t.Helper()
-	cfg, err := plan.LoadProjectStackConfig(".", Namespace, "bootstrap")
+	cfg, err := plan.LoadProjectStackConfig("..", Namespace, Stack)
 	require.NoError(t, err)
 	return cfg
 }
@@ -102,9 +102,9 @@ func TestDefaultBucketNameIsPerAccountAndRegion(t *testing.T) {
 
 // TestPulumiYamlDeclaresEveryKey keeps bootstrap/Pulumi.yaml's config section
 // (what the Pulumi CLI validates) equal to what the code reads. Regenerate
-// it with UPDATE_PULUMI_YAML=1 go test ./bootstrap -run TestPulumiYamlDeclaresEveryKey
+// it with UPDATE_PULUMI_YAML=1 go test ./bootstrap/account -run TestPulumiYamlDeclaresEveryKey
 func TestPulumiYamlDeclaresEveryKey(t *testing.T) {
-	raw, err := os.ReadFile("Pulumi.yaml")
+	raw, err := os.ReadFile("../Pulumi.yaml")
 	require.NoError(t, err)
 	if os.Getenv("UPDATE_PULUMI_YAML") != "" {
 		raw = rewriteConfigSection(t, raw)
@@ -155,6 +155,6 @@ func rewriteConfigSection(t *testing.T, raw []byte) []byte {
 	enc.SetIndent(2)
 	require.NoError(t, enc.Encode(map[string]*yaml.Node{"config": section}))
 	raw = append(raw[:i+1], out.Bytes()...)
-	require.NoError(t, os.WriteFile("Pulumi.yaml", raw, 0o644))
+	require.NoError(t, os.WriteFile("../Pulumi.yaml", raw, 0o644))
 	return raw
 }
