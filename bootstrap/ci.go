@@ -23,9 +23,10 @@ const (
 var gitHubThumbprints = []string{"6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd"}
 
 // PassRoleServices are the services a deploy role may hand a workload role
-// to: ECS tasks (execution and task roles), VPC flow logs and RDS enhanced
-// monitoring. Passing a role to anything else (EC2, Lambda, ...) is denied.
-var PassRoleServices = []string{"ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com", "monitoring.rds.amazonaws.com"}
+// to: ECS tasks (execution and task roles), VPC flow logs, RDS enhanced
+// monitoring and AWS Chatbot (the alarm channel's role). Passing a role to
+// anything else (EC2, Lambda, ...) is denied.
+var PassRoleServices = []string{"ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com", "monitoring.rds.amazonaws.com", "chatbot.amazonaws.com"}
 
 // WorkloadServices are the services a workload role (one the stacks create)
 // may ever be granted, whatever policy the stack attaches: the permissions

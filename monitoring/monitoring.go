@@ -44,7 +44,8 @@ type MonitoringArgs struct {
 	AccountID   string // the deploying account (key and topic policies)
 	Environment string // the app's Environment metric dimension; default the stack name
 
-	AlarmEmails      []string // addresses subscribed to the alarm topic (each must confirm); may be empty
+	AlarmEmails      []string     // addresses subscribed to the alarm topic (each must confirm); may be empty
+	Slack            SlackChannel // alarms post to this channel through AWS Chatbot; zero: none
 	Thresholds       Thresholds
 	LogRetentionDays int // ECS events log group; default 14
 	KeyDeletionDays  int // waiting period before the topic key is deleted; default 30
@@ -64,6 +65,21 @@ type MonitoringArgs struct {
 	DBInstanceClass string             // sizes the connection and memory alarms; default db.t3.micro
 
 	AppLogGroupName pulumi.StringInput // the recent-errors query reads it
+
+	// NATGateways is how many NAT gateways carry outbound traffic and
+	// NATGatewayIDs their ids (the NatGatewayId dimension). With none, the
+	// dashboards show no NAT widgets and there is no NAT alarm.
+	NATGateways   int
+	NATGatewayIDs pulumi.StringArrayInput
+}
+
+// NoDestinationNotice says how alarms reach people.
+const NoDestinationNotice = "set octabyte:alarmEmails (each address confirms the subscription SNS sends) " +
+	"or octabyte:slackWorkspaceId with octabyte:slackChannelId (a Slack channel, through AWS Chatbot)"
+
+// NotifiesSomebody reports whether the alarm topic has a destination.
+func (a MonitoringArgs) NotifiesSomebody() bool {
+	return len(a.AlarmEmails) > 0 || a.Slack.ChannelID != ""
 }
 
 func (a MonitoringArgs) withDefaults(stack string) MonitoringArgs {
@@ -126,6 +142,9 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 	limits, err := newDBLimits(a)
 	if err != nil {
 		return nil, err
+	}
+	if a.NATGateways > 0 && a.NATGatewayIDs == nil {
+		return nil, fmt.Errorf("monitoring: %d NAT gateways without their ids", a.NATGateways)
 	}
 	m := &Monitoring{}
 	if err := ctx.RegisterComponentResource("octabyte:monitoring:Monitoring", name, m, opts...); err != nil {
