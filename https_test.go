@@ -123,5 +123,7 @@ func TestProdPlanAndPreviewGoAheadWithoutAlarmDestination(t *testing.T) {
 		require.Equal(t, 0, cli.Plan(args, run, &out, &errOut), errOut.String())
 		assert.Contains(t, out.String(), "alarms reach nobody: set octabyte:alarmEmails")
 		assert.Contains(t, out.String(), "prod serves plain HTTP: set octabyte:domainName")
+		assert.Contains(t, out.String(), "excused OPS-002")
+		assert.Contains(t, out.String(), "advisory ADV-003")
 	}
 }
