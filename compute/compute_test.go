@@ -40,12 +40,20 @@ func args() compute.ComputeArgs {
 
 func build(t *testing.T, a compute.ComputeArgs) *plan.Plan {
 	t.Helper()
+	p, _ := buildComponent(t, a)
+	return p
+}
+
+func buildComponent(t *testing.T, a compute.ComputeArgs) (*plan.Plan, *compute.Compute) {
+	t.Helper()
+	var c *compute.Compute
 	p, err := plan.Run(func(ctx *pulumi.Context) error {
-		_, err := compute.NewCompute(ctx, "compute", &a)
+		var err error
+		c, err = compute.NewCompute(ctx, "compute", &a)
 		return err
 	}, "test", map[string]string{"aws:region": "ap-south-1"})
 	require.NoError(t, err)
-	return p
+	return p, c
 }
 
 func one(t *testing.T, p *plan.Plan, typ string) plan.Resource {
@@ -344,13 +352,7 @@ func TestHTTPSWhenACertificateIsConfigured(t *testing.T) {
 func TestDomainPointsAtTheLoadBalancer(t *testing.T) {
 	a := args()
 	a.Certificate, a.DomainName, a.HostedZoneID = pulumi.String(certificate), "app.example.com", "Z0123456789ABCDEFGHIJ"
-	var c *compute.Compute
-	p, err := plan.Run(func(ctx *pulumi.Context) error {
-		var err error
-		c, err = compute.NewCompute(ctx, "compute", &a)
-		return err
-	}, "test", map[string]string{"aws:region": "ap-south-1"})
-	require.NoError(t, err)
+	p, c := buildComponent(t, a)
 	alias := one(t, p, "aws:route53/record:Record")
 	alb := one(t, p, "aws:lb/loadBalancer:LoadBalancer")
 	assert.Equal(t, "A", alias.Input("type"))
