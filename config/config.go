@@ -132,7 +132,7 @@ func warnings(c *Config) []string {
 		w = append(w, "octabyte:dbFinalSnapshot is false: deleting the database (after lifting protection) keeps no final snapshot")
 	}
 	if c.Production && c.Domain.Name == "" && c.Domain.CertificateArn == "" {
-		w = append(w, NoHTTPSNotice(c.Stack))
+		w = append(w, noHTTPSNotice(c.Stack))
 	}
 	if !c.Monitoring.NotifiesSomebody() {
 		notice := "alarms reach nobody: " + monitoring.NoDestinationNotice

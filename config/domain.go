@@ -69,9 +69,9 @@ func validDomainName(name string) bool {
 	return true
 }
 
-// NoHTTPSNotice is the warning for a production stack that serves plain
+// noHTTPSNotice is the warning for a production stack that serves plain
 // HTTP: what to set for HTTPS.
-func NoHTTPSNotice(stack string) string {
+func noHTTPSNotice(stack string) string {
 	return stack + " serves plain HTTP: set octabyte:domainName (e.g. app.example.com) for a certificate, HTTPS on 443 and :80 redirecting to it - " +
 		"with octabyte:hostedZoneId when the name's public Route 53 zone is not the one of its registered domain - or octabyte:certificateArn to bring your own certificate"
 }
