@@ -113,6 +113,21 @@ func TestEveryResourceTypeIsPricedOrKnownFree(t *testing.T) {
 	}
 }
 
+// HTTPS on a domain and a Slack channel add types the estimate knows, and
+// cost nothing: public ACM certificates, records and alias queries to a
+// load balancer, AWS Chatbot.
+func TestDomainAndSlackAreKnownAndFree(t *testing.T) {
+	extra := map[string]string{
+		"octabyte:domainName": "app.example.com", "octabyte:slackWorkspaceId": "T07EA123LEP", "octabyte:slackChannelId": "C07EZ1ABC23",
+	}
+	for _, stack := range stacks {
+		e := estimateWith(t, stack, extra)
+		assert.Empty(t, e.NotPriced, stack)
+		assert.Subset(t, e.Free, []string{"aws:acm/certificate:Certificate", "aws:route53/record:Record", "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration"})
+		assert.Equal(t, estimateWith(t, stack, nil).Total, e.Total, stack)
+	}
+}
+
 func TestProdCostsMoreThanStaging(t *testing.T) {
 	assert.Greater(t, estimateWith(t, "prod", nil).Total, estimateWith(t, "staging", nil).Total)
 }

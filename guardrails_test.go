@@ -29,6 +29,22 @@ func stackIn(t *testing.T, name string, mode plan.Mode) *guardrails.Stack {
 
 var modes = []plan.Mode{plan.Apply, plan.Preview}
 
+// productionReady is prod as it should run: HTTPS on a domain of its own and
+// alarms that reach somebody. On it no rule fires, so a negative case shows
+// exactly the rule it breaks.
+func productionReady(t *testing.T, mode plan.Mode, extra map[string]string) *guardrails.Stack {
+	t.Helper()
+	cfg, err := plan.LoadStackConfig(".", "prod")
+	require.NoError(t, err)
+	cfg["octabyte:domainName"] = "app.example.com"
+	cfg["octabyte:alarmEmails"] = `["oncall@example.com"]`
+	cfg["octabyte:appImage"] = deployedDigest
+	maps.Copy(cfg, extra)
+	p, err := plan.RunProject(plan.Project, mode, run, "prod", cfg)
+	require.NoError(t, err)
+	return guardrails.FromPlan(p)
+}
+
 func TestBothStacksHaveNoMandatoryViolations(t *testing.T) {
 	for _, mode := range modes {
 		for _, name := range stacks {
@@ -80,7 +96,7 @@ func TestSuppressionsAreListedWithTheirReason(t *testing.T) {
 			excused = append(excused, v.Rule.ID+" "+v.Finding.Resource.Name)
 		}
 	}
-	assert.ElementsMatch(t, []string{"NET-007 task-out-https", "IAM-003 execution"}, excused)
+	assert.ElementsMatch(t, []string{"NET-007 task-out-https", "IAM-003 execution", "OPS-002 alarms"}, excused, "staging's alarms have no destination")
 }
 
 // AWS accepts only these characters in tag values; a suppression reason is one.
@@ -294,6 +310,11 @@ func TestEveryRuleCatchesItsViolation(t *testing.T) {
 		"OPS-002": func(s *guardrails.Stack) {
 			add(s, guardrails.Resource{Type: "aws:cloudwatch/metricAlarm:MetricAlarm", Name: "silent", URN: "urn:silent", Inputs: map[string]any{"metricName": "CPUUtilization"}})
 		},
+		"ADV-003": func(s *guardrails.Stack) {
+			mutate(s, "aws:lb/listener:Listener", "http", func(in map[string]any) {
+				in["defaultActions"] = []any{map[string]any{"type": "forward", "targetGroupArn": plan.Unknown{}}}
+			})
+		},
 		"OPS-003": func(s *guardrails.Stack) {
 			mutate(s, "aws:ecs/service:Service", "", func(in map[string]any) {
 				in["deploymentCircuitBreaker"] = map[string]any{"enable": true, "rollback": false}
@@ -333,7 +354,10 @@ func TestEveryRuleCatchesItsViolation(t *testing.T) {
 			t.Run(mode.String()+"/"+id, func(t *testing.T) {
 				bad, ok := cases[id]
 				require.True(t, ok, "rule %s has no negative test", id)
-				s := stackIn(t, "prod", mode)
+				s := productionReady(t, mode, nil)
+				for _, v := range guardrails.Evaluate(s, guardrails.Rules()).Violations {
+					require.False(t, v.Open(), "before the change: %s %s %s", v.Rule.ID, v.Finding.Resource.Name, v.Finding.Message)
+				}
 				bad(s)
 				rep := guardrails.Evaluate(s, guardrails.Rules())
 				var fired []string
@@ -366,4 +390,76 @@ func openOrPending(rep guardrails.Report, id string) []guardrails.Violation {
 		}
 	}
 	return out
+}
+
+// remove drops every resource of a type from the stack.
+func remove(s *guardrails.Stack, typ string) {
+	s.Resources = slices.DeleteFunc(s.Resources, func(r guardrails.Resource) bool { return r.Type == typ })
+}
+
+// findings lists the rule's findings as "verdict resource", verdict being
+// open, pending or excused.
+func findings(s *guardrails.Stack, id string) []string {
+	var out []string
+	for _, v := range guardrails.Evaluate(s, guardrails.Rules()).Violations {
+		if v.Rule.ID != id {
+			continue
+		}
+		verdict := "open"
+		switch {
+		case v.Suppressed != "":
+			verdict = "excused"
+		case len(v.Finding.Unknown) > 0:
+			verdict = "pending"
+		}
+		out = append(out, verdict+" "+v.Finding.Resource.Name)
+	}
+	return out
+}
+
+// OPS-002: the topic the alarms notify must deliver to somebody, an email
+// subscription or a chat channel, traced to the topic as AWS would.
+func TestAlarmsReachSomebody(t *testing.T) {
+	const subscription = "aws:sns/topicSubscription:TopicSubscription"
+	slack := map[string]string{"octabyte:alarmEmails": "[]", "octabyte:slackWorkspaceId": "T07EA123LEP", "octabyte:slackChannelId": "C07EZ1ABC23"}
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			assert.Empty(t, findings(productionReady(t, mode, nil), "OPS-002"), "an email subscription")
+			assert.Empty(t, findings(productionReady(t, mode, slack), "OPS-002"), "a Slack channel")
+
+			s := productionReady(t, mode, nil)
+			remove(s, subscription)
+			assert.Equal(t, []string{"open alarms"}, findings(s, "OPS-002"), "a topic nobody reads")
+
+			s = productionReady(t, mode, nil)
+			mutate(s, subscription, "", func(in map[string]any) { in["topic"] = plan.Unknown{} })
+			for i := range s.Resources {
+				delete(s.Resources[i].Deps, "topic")
+			}
+			assert.Equal(t, []string{"pending alarms"}, findings(s, "OPS-002"), "a subscription whose topic only apply can tell")
+
+			// The stack files set no destination: the topic declares why,
+			// the plan warns, and a production deploy is refused.
+			for _, stack := range stacks {
+				assert.Equal(t, []string{"excused alarms"}, findings(stackIn(t, stack, mode), "OPS-002"), stack)
+			}
+		})
+	}
+}
+
+// ADV-003: production serves HTTPS, and :80 only redirects to it.
+func TestProductionServesHTTPS(t *testing.T) {
+	bringYourOwn := map[string]string{"octabyte:domainName": "", "octabyte:certificateArn": "arn:aws:acm:ap-south-1:123456789012:certificate/00000000-0000-4000-8000-000000000000"}
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			assert.Empty(t, findings(productionReady(t, mode, nil), "ADV-003"), "a domain with its certificate")
+			assert.Empty(t, findings(productionReady(t, mode, bringYourOwn), "ADV-003"), "a certificate the user brings")
+			assert.Equal(t, []string{"open alb"}, findings(stackIn(t, "prod", mode), "ADV-003"), "prod as committed serves plain HTTP")
+			assert.Empty(t, findings(stackIn(t, "staging", mode), "ADV-003"), "only production")
+
+			s := productionReady(t, mode, nil)
+			s.Resources = slices.DeleteFunc(s.Resources, func(r guardrails.Resource) bool { return r.Name == "https" })
+			assert.Equal(t, []string{"open alb"}, findings(s, "ADV-003"), "no HTTPS listener")
+		})
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/octabyte/octabyte/compute"
 	"github.com/octabyte/octabyte/config"
 	"github.com/octabyte/octabyte/database"
+	"github.com/octabyte/octabyte/dns"
 	"github.com/octabyte/octabyte/internal/cli"
 	"github.com/octabyte/octabyte/logging"
 	"github.com/octabyte/octabyte/monitoring"
@@ -28,10 +29,14 @@ func main() {
 	pulumi.Run(run)
 }
 
-// run is the whole stack: network, logging, database, compute, monitoring.
+// run is the whole stack: the domain, network, logging, database, compute,
+// monitoring.
 func run(ctx *pulumi.Context) error {
 	cfg, err := config.Load(ctx)
 	if err != nil {
+		return err
+	}
+	if err := cfg.DeployError(!ctx.DryRun() && !ctx.RunningWithMocks()); err != nil {
 		return err
 	}
 	for _, w := range cfg.Warnings { // e.g. no image yet: the service runs 0 tasks
@@ -53,6 +58,17 @@ func run(ctx *pulumi.Context) error {
 		return err
 	}
 
+	// The domain comes first: a hosted zone that does not serve the name
+	// fails the run before anything is created.
+	app := &cfg.Compute
+	if cfg.Domain.Name != "" {
+		domain, err := dns.NewDomain(ctx, "domain", &cfg.Domain)
+		if err != nil {
+			return fmt.Errorf("octabyte:domainName %s: %w", cfg.Domain.Name, err)
+		}
+		app.Certificate, app.DomainName, app.HostedZoneID = domain.CertificateArn, domain.Name, domain.ZoneID
+	}
+
 	net, err := network.NewNetwork(ctx, "network", &cfg.Network)
 	if err != nil {
 		return err
@@ -68,7 +84,6 @@ func run(ctx *pulumi.Context) error {
 		return err
 	}
 
-	app := &cfg.Compute
 	app.VpcID, app.PublicSubnetIDs, app.PrivateSubnetIDs = net.VpcID, net.PublicSubnetIDs, net.PrivateSubnetIDs
 	app.AppLogGroupName, app.AppLogGroupArn, app.AccessLogBucket = logs.AppLogGroupName, logs.AppLogGroupArn, logs.AccessLogBucket
 	app.Database.Address, app.Database.SecretArn, app.Database.SecurityGroupID = db.Address, db.SecretArn, db.SecurityGroupID
@@ -89,6 +104,7 @@ func run(ctx *pulumi.Context) error {
 	if cfg.Network.NAT == network.NATInstance {
 		mon.NATInstanceID = net.NATInstanceID
 	}
+	mon.NATGateways, mon.NATGatewayIDs = net.NATGateways, net.NATGatewayIDs
 	watch, err := monitoring.NewMonitoring(ctx, "monitoring", mon)
 	if err != nil {
 		return err
@@ -111,6 +127,7 @@ func run(ctx *pulumi.Context) error {
 	ctx.Export("appImage", pulumi.String(cfg.Compute.Image))
 	ctx.Export("appCommit", pulumi.String(cfg.AppCommit))
 	ctx.Export("awakeDesiredCount", pulumi.Int(web.RunningTasks)) // what a sleeping stack's service runs once woken
+	ctx.Export("url", web.URL)
 	ctx.Export("albUrl", web.URL)
 	ctx.Export("albDnsName", web.AlbDNSName)
 	ctx.Export("ecrRepositoryUrl", web.RepositoryURL)

@@ -24,7 +24,8 @@ import (
 // Sources: "CloudWatch metrics for your Application Load Balancer" (as
 // transcribed in pulumi-awsx's classic lb metrics), "Amazon ECS CloudWatch
 // metrics", "Amazon ECS Container Insights metrics", "Amazon CloudWatch
-// metrics for Amazon RDS", and app/metrics/metrics.go for Octabyte/App.
+// metrics for Amazon RDS", "Monitor NAT gateways with Amazon CloudWatch"
+// (Amazon VPC User Guide), and app/metrics/metrics.go for Octabyte/App.
 var (
 	lbOnly  = [][]string{{"LoadBalancer"}, {"AvailabilityZone", "LoadBalancer"}}
 	lbOrTG  = [][]string{{"LoadBalancer"}, {"AvailabilityZone", "LoadBalancer"}, {"TargetGroup", "LoadBalancer"}, {"TargetGroup", "AvailabilityZone", "LoadBalancer"}}
@@ -32,6 +33,7 @@ var (
 	service = [][]string{{"ClusterName", "ServiceName"}, {"ClusterName"}}
 	rds     = [][]string{{"DBInstanceIdentifier"}}
 	appReq  = [][]string{{"Environment"}, {"Environment", "Route", "StatusClass"}}
+	nat     = [][]string{{"NatGatewayId"}}
 )
 
 var knownMetrics = map[string]map[string][][]string{
@@ -56,6 +58,19 @@ var knownMetrics = map[string]map[string][][]string{
 		"FreeableMemory": rds, "ReadLatency": rds, "WriteLatency": rds,
 	},
 	"Octabyte/App": {"RequestCount": appReq, "RequestLatency": appReq, "DBErrors": {{"Environment"}}},
+	"AWS/NATGateway": {
+		"BytesOutToDestination": nat, "ActiveConnectionCount": nat, "ErrorPortAllocation": nat, "PacketsDropCount": nat,
+	},
+}
+
+// natGatewayIDs are the ids of the VPC's NAT gateways, as awsx reports them.
+func natGatewayIDs(t *testing.T, p *plan.Plan) []string {
+	t.Helper()
+	var ids []string
+	for _, id := range only(t, p, "awsx:ec2:Vpc").Outputs["natGateways"].([]any) {
+		ids = append(ids, id.(string))
+	}
+	return ids
 }
 
 // stackTargets are the names and ids the stack's metrics must point at,
@@ -145,7 +160,7 @@ func TestAlarmsWatchThisStacksResourcesAndNotifyTheTopic(t *testing.T) {
 			topicArn := only(t, p, "aws:sns/topic:Topic").Outputs["arn"]
 
 			alarms := p.ByType("aws:cloudwatch/metricAlarm:MetricAlarm")
-			assert.Len(t, alarms, len(expectedAlarms)+1, "every alarm below plus the 5XX rate")
+			assert.Len(t, alarms, len(expectedAlarms)+2, "every alarm below plus the 5XX rate and the NAT port allocation errors")
 			for _, a := range alarms {
 				assert.Equal(t, "octabyte-"+stack+"-"+a.Name, a.Input("name"))
 				assert.Equal(t, []any{topicArn}, a.Input("alarmActions"), a.Name)
@@ -172,6 +187,45 @@ func TestAlarmsWatchThisStacksResourcesAndNotifyTheTopic(t *testing.T) {
 				assert.InDelta(t, e.threshold, a.Input("threshold"), 0.001, key)
 			}
 		})
+	}
+}
+
+// Every NAT gateway of the stack (one in staging, one per AZ in prod) is
+// on the dashboard and in the port allocation alarm, by its awsx id.
+func TestNATGatewaysAreWatched(t *testing.T) {
+	for stack, gateways := range map[string]int{"staging": 1, "prod": 2} {
+		p := runStack(t, stack)
+		ids := natGatewayIDs(t, p)
+		require.Len(t, ids, gateways, stack)
+		a := findAlarm(t, p, monitoring.AlarmNATPortAllocation)
+		var watched []string
+		var expression string
+		for _, q := range a.Input("metricQueries").([]any) {
+			q := q.(map[string]any)
+			if m, ok := q["metric"].(map[string]any); ok {
+				assert.Equal(t, "AWS/NATGateway", m["namespace"])
+				assert.Equal(t, "ErrorPortAllocation", m["metricName"])
+				assert.Equal(t, "Sum", m["stat"])
+				watched = append(watched, m["dimensions"].(map[string]any)["NatGatewayId"].(string))
+				continue
+			}
+			expression = q["expression"].(string)
+			assert.Equal(t, true, q["returnData"])
+		}
+		assert.ElementsMatch(t, ids, watched, "%s: the alarm watches every NAT gateway", stack)
+		assert.Equal(t, monitoring.NATPortAllocationExpression(gateways), expression)
+		assert.Equal(t, "GreaterThanThreshold", a.Input("comparisonOperator"))
+		assert.Equal(t, 0.0, a.Input("threshold"), "any port allocation error is a failed connection")
+
+		shown := map[string]bool{}
+		for _, m := range readDashboards(t, p).metrics {
+			if m.namespace == "AWS/NATGateway" {
+				shown[m.dims["NatGatewayId"]] = true
+			}
+		}
+		for _, id := range ids {
+			assert.True(t, shown[id], "%s: NAT gateway %s is on the dashboard", stack, id)
+		}
 	}
 }
 
@@ -401,6 +455,8 @@ func readDashboards(t *testing.T, p *plan.Plan) dashboards {
 			case value == "*": // a SEARCH over every value
 			case name == "StatusClass":
 				assert.Contains(t, []string{"2xx", "3xx", "4xx", "5xx"}, value, "the app's StatusClass values")
+			case name == "NatGatewayId":
+				assert.Contains(t, natGatewayIDs(t, p), value, "one of this stack's NAT gateways")
 			default:
 				assert.Equal(t, want[name], value, "%s %s points at another stack's %s", m.namespace, m.metric, name)
 			}
@@ -438,6 +494,8 @@ func TestDashboardsCoverEveryWatchedMetric(t *testing.T) {
 				"AWS/ApplicationELB HTTPCode_Target_2XX_Count", "AWS/ApplicationELB HTTPCode_Target_4XX_Count",
 				"AWS/ApplicationELB HealthyHostCount", "AWS/ApplicationELB UnHealthyHostCount",
 				"Octabyte/App RequestCount", "Octabyte/App RequestLatency", "Octabyte/App DBErrors",
+				"AWS/NATGateway BytesOutToDestination Sum", "AWS/NATGateway ActiveConnectionCount Maximum",
+				"AWS/NATGateway ErrorPortAllocation Sum", "AWS/NATGateway PacketsDropCount Sum",
 			}
 			if p.Config["octabyte:containerInsights"] == "true" {
 				required = append(required, "ECS/ContainerInsights RunningTaskCount")

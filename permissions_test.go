@@ -62,10 +62,12 @@ func everything(t *testing.T, stack string) *plan.Plan {
 			"octabyte:cpuArchitecture":      "X86_64",
 			"octabyte:fargateSpot":          "true",
 			"octabyte:enableExecuteCommand": "true",
-			"octabyte:certificateArn":       "arn:aws:acm:ap-south-1:" + plan.AccountID + ":certificate/00000000-0000-0000-0000-000000000000",
 			"octabyte:alarmEmails":          `["ops@example.com"]`,
 			"octabyte:dbMonitoringInterval": "60",
 			"octabyte:appImage":             "sha256:" + strings.Repeat("0", 64),
+			"octabyte:domainName":           "app.example.com",
+			"octabyte:slackWorkspaceId":     "T07EA123LEP",
+			"octabyte:slackChannelId":       "C07EZ1ABC23",
 		})
 		if stack != "prod" { // the staging-only levers
 			cfg["octabyte:natGateways"] = "instance"

@@ -14,6 +14,7 @@ import (
 	"github.com/octabyte/octabyte/bootstrap/workload"
 	"github.com/octabyte/octabyte/compute"
 	"github.com/octabyte/octabyte/database"
+	"github.com/octabyte/octabyte/monitoring"
 	"github.com/octabyte/octabyte/network"
 	"github.com/octabyte/octabyte/plan"
 	"github.com/octabyte/octabyte/sleep"
@@ -227,5 +228,5 @@ func TestRolesTrustExactlyTheServicesDeployRolesPassThemTo(t *testing.T) {
 	}
 	assert.ElementsMatch(t, account.PassRoleServices, slices.Collect(maps.Keys(trusted)))
 	assert.ElementsMatch(t, account.PassRoleServices, []string{compute.TasksPrincipal, network.FlowLogsPrincipal, database.MonitoringPrincipal,
-		network.NATInstancePrincipal, sleep.SchedulerPrincipal})
+		network.NATInstancePrincipal, sleep.SchedulerPrincipal, monitoring.ChatbotPrincipal})
 }

@@ -72,16 +72,24 @@ type ComputeArgs struct {
 	Architecture            Architecture // default ARM64
 	FargateSpot             bool         // run tasks on Fargate Spot (interruptible, ~70% cheaper)
 	ContainerInsights       bool
-	EnableExecuteCommand    bool   // ECS Exec; adds SSM channel permissions to the task role
-	KeepImages              int    // release images ECR keeps; default 20
-	CertificateArn          string // ACM certificate: adds HTTPS on 443 and redirects 80 to it
-	HealthCheckGraceSeconds int    // default 60
-	DeletionProtection      bool   // ALB deletion protection
-	ForceDelete             bool   // let `pulumi destroy` delete a repository that holds images
+	EnableExecuteCommand    bool // ECS Exec; adds SSM channel permissions to the task role
+	KeepImages              int  // release images ECR keeps; default 20
+	HealthCheckGraceSeconds int  // default 60
+	DeletionProtection      bool // ALB deletion protection
+	ForceDelete             bool // let `pulumi destroy` delete a repository that holds images
 	Autoscaling             AutoscalingArgs
 	// ScheduledDesiredCount: a sleep schedule sets the desired count
 	// (0 at night), so later updates leave it as it is.
 	ScheduledDesiredCount bool
+
+	// Certificate is the ARN of an ACM certificate in the stack's region:
+	// the ALB then serves HTTPS on 443 and redirects 80 to it. Nil serves
+	// plain HTTP on 80.
+	Certificate pulumi.StringInput
+	// DomainName, when set, is the name the service answers on: an alias
+	// record in HostedZoneID points it at the ALB, and the URL uses it.
+	DomainName   string
+	HostedZoneID string
 
 	AppLogGroupName pulumi.StringInput
 	AppLogGroupArn  pulumi.StringInput
@@ -181,11 +189,7 @@ func NewCompute(ctx *pulumi.Context, name string, args *ComputeArgs, opts ...pul
 	c.AlbDNSName = lb.alb.DnsName
 	c.AlbArnSuffix = lb.alb.ArnSuffix
 	c.TargetGroupArnSuffix = lb.target.ArnSuffix
-	scheme := "http"
-	if a.CertificateArn != "" {
-		scheme = "https"
-	}
-	c.URL = pulumi.Sprintf("%s://%s", scheme, lb.alb.DnsName)
+	c.URL = serviceURL(a, lb.alb.DnsName)
 
 	roles, err := newRoles(ctx, a, repo.Arn, parent)
 	if err != nil {
@@ -204,6 +208,19 @@ func NewCompute(ctx *pulumi.Context, name string, args *ComputeArgs, opts ...pul
 		"albDnsName":    c.AlbDNSName,
 		"url":           c.URL,
 	})
+}
+
+// serviceURL is where the service answers: its domain when it has one,
+// else the ALB's own name; https once the ALB has a certificate.
+func serviceURL(a ComputeArgs, albDNSName pulumi.StringOutput) pulumi.StringOutput {
+	scheme := "http"
+	if a.Certificate != nil {
+		scheme = "https"
+	}
+	if a.DomainName != "" {
+		return pulumi.Sprintf("%s://%s", scheme, a.DomainName)
+	}
+	return pulumi.Sprintf("%s://%s", scheme, albDNSName)
 }
 
 // NoImageNotice explains the first deploy without an image. The service and

@@ -40,12 +40,20 @@ func args() compute.ComputeArgs {
 
 func build(t *testing.T, a compute.ComputeArgs) *plan.Plan {
 	t.Helper()
+	p, _ := buildComponent(t, a)
+	return p
+}
+
+func buildComponent(t *testing.T, a compute.ComputeArgs) (*plan.Plan, *compute.Compute) {
+	t.Helper()
+	var c *compute.Compute
 	p, err := plan.Run(func(ctx *pulumi.Context) error {
-		_, err := compute.NewCompute(ctx, "compute", &a)
+		var err error
+		c, err = compute.NewCompute(ctx, "compute", &a)
 		return err
 	}, "test", map[string]string{"aws:region": "ap-south-1"})
 	require.NoError(t, err)
-	return p
+	return p, c
 }
 
 func one(t *testing.T, p *plan.Plan, typ string) plan.Resource {
@@ -329,20 +337,31 @@ func TestHTTPListenerForwardsWithoutCertificate(t *testing.T) {
 	action := listeners[0].Input("defaultActions").([]any)[0].(map[string]any)
 	assert.Equal(t, "forward", action["type"])
 	assert.Equal(t, tg.Outputs["arn"], action["targetGroupArn"])
+	assert.Empty(t, p.ByType("aws:route53/record:Record"), "no domain, no record")
 }
+
+const certificate = "arn:aws:acm:ap-south-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
 
 func TestHTTPSWhenACertificateIsConfigured(t *testing.T) {
 	a := args()
-	a.CertificateArn = "arn:aws:acm:ap-south-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+	a.Certificate = pulumi.String(certificate)
 	p := build(t, a)
 	https, ok := p.Find("aws:lb/listener:Listener", "https")
 	require.True(t, ok)
 	assert.Equal(t, 443.0, https.Input("port"))
-	assert.Equal(t, compute.TLSPolicy, https.Input("sslPolicy"))
+	assert.Equal(t, "HTTPS", https.Input("protocol"))
+	assert.Equal(t, certificate, https.Input("certificateArn"))
+	assert.Equal(t, "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09", https.Input("sslPolicy"), "TLS 1.3 and 1.2 only, AWS's recommended policy")
+	tg := one(t, p, "aws:lb/targetGroup:TargetGroup")
+	forward := https.Input("defaultActions").([]any)[0].(map[string]any)
+	assert.Equal(t, tg.Outputs["arn"], forward["targetGroupArn"])
+	// With :80 redirecting, only the HTTPS listener ties the target group
+	// to the ALB, which ECS requires before it creates the service.
+	assert.True(t, p.DependsOn(one(t, p, "aws:ecs/service:Service"), https.URN))
 	http, _ := p.Find("aws:lb/listener:Listener", "http")
 	action := http.Input("defaultActions").([]any)[0].(map[string]any)
 	assert.Equal(t, "redirect", action["type"])
-	assert.Equal(t, "HTTPS", action["redirect"].(map[string]any)["protocol"])
+	assert.Equal(t, map[string]any{"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}, action["redirect"])
 	var open []float64
 	for _, r := range p.ByType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
 		if r.Input("cidrIpv4") == "0.0.0.0/0" {
@@ -350,6 +369,24 @@ func TestHTTPSWhenACertificateIsConfigured(t *testing.T) {
 		}
 	}
 	assert.ElementsMatch(t, []float64{80, 443}, open)
+}
+
+// A domain gets an alias A record to the ALB in its zone, and the URL uses
+// it. No AAAA record: the ALB is IPv4-only.
+func TestDomainPointsAtTheLoadBalancer(t *testing.T) {
+	a := args()
+	a.Certificate, a.DomainName, a.HostedZoneID = pulumi.String(certificate), "app.example.com", "Z0123456789ABCDEFGHIJ"
+	p, c := buildComponent(t, a)
+	alias := one(t, p, "aws:route53/record:Record")
+	alb := one(t, p, "aws:lb/loadBalancer:LoadBalancer")
+	assert.Equal(t, "A", alias.Input("type"))
+	assert.Equal(t, "app.example.com", alias.Input("name"))
+	assert.Equal(t, "Z0123456789ABCDEFGHIJ", alias.Input("zoneId"))
+	assert.Equal(t, []any{map[string]any{"name": alb.Outputs["dnsName"], "zoneId": alb.Outputs["zoneId"], "evaluateTargetHealth": true}}, alias.Input("aliases"))
+	assert.Nil(t, alb.Input("ipAddressType"), "ipv4: an alias AAAA record would never resolve")
+	url := make(chan string, 1)
+	c.URL.ApplyT(func(u string) string { url <- u; return u })
+	assert.Equal(t, "https://app.example.com", <-url)
 }
 
 // rule is a security-group rule reduced to what matters.

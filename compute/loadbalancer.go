@@ -4,13 +4,19 @@ import (
 	"strconv"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/octabyte/octabyte/logging"
 )
 
-// TLSPolicy allows TLS 1.3 and 1.2 with forward-secret ciphers only.
-const TLSPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+// TLSPolicy is the HTTPS listener's security policy: TLS 1.3 and 1.2 with
+// forward-secret AES-GCM ciphers only, and hybrid post-quantum key exchange
+// (ML-KEM) for clients that offer it. It is the policy AWS recommends and
+// the console's default for new HTTPS listeners ("Security policies for
+// your Application Load Balancer", Elastic Load Balancing User Guide); the
+// API's own default is still ELBSecurityPolicy-2016-08, which allows TLS 1.0.
+const TLSPolicy = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
 
 type loadBalancer struct {
 	alb       *lb.LoadBalancer
@@ -62,13 +68,15 @@ func newLoadBalancer(ctx *pulumi.Context, a ComputeArgs, sg pulumi.StringOutput,
 	l := &loadBalancer{alb: alb, target: target}
 
 	http := forward
-	if a.CertificateArn != "" {
+	if a.Certificate != nil {
+		// The certificate ARN of an issued certificate: the listener waits
+		// for its validation.
 		https, err := lb.NewListener(ctx, "https", &lb.ListenerArgs{
 			LoadBalancerArn: alb.Arn,
 			Port:            pulumi.Int(443),
 			Protocol:        pulumi.String("HTTPS"),
 			SslPolicy:       pulumi.String(TLSPolicy),
-			CertificateArn:  pulumi.String(a.CertificateArn),
+			CertificateArn:  a.Certificate,
 			DefaultActions:  forward,
 		}, parent)
 		if err != nil {
@@ -92,5 +100,29 @@ func newLoadBalancer(ctx *pulumi.Context, a ComputeArgs, sg pulumi.StringOutput,
 		return nil, err
 	}
 	l.listeners = append(l.listeners, listener)
+	if a.DomainName != "" {
+		if err := newAlias(ctx, a, alb, parent); err != nil {
+			return nil, err
+		}
+	}
 	return l, nil
+}
+
+// newAlias points the domain at the ALB. Only an A record: the ALB is
+// IPv4-only (its ipAddressType is left at ipv4, the VPC has no IPv6 CIDR),
+// and Route 53 answers an alias AAAA record only for a dualstack load
+// balancer ("Routing traffic to an ELB load balancer", Route 53 Developer
+// Guide): an AAAA record would be a name that never resolves.
+func newAlias(ctx *pulumi.Context, a ComputeArgs, alb *lb.LoadBalancer, parent pulumi.ResourceOption) error {
+	_, err := route53.NewRecord(ctx, "alias", &route53.RecordArgs{
+		ZoneId: pulumi.String(a.HostedZoneID),
+		Name:   pulumi.String(a.DomainName),
+		Type:   pulumi.String("A"),
+		Aliases: route53.RecordAliasArray{&route53.RecordAliasArgs{
+			Name:                 alb.DnsName,
+			ZoneId:               alb.ZoneId,
+			EvaluateTargetHealth: pulumi.Bool(true),
+		}},
+	}, parent)
+	return err
 }

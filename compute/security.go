@@ -35,7 +35,7 @@ func newSecurityGroups(ctx *pulumi.Context, a ComputeArgs, parent pulumi.Resourc
 	}
 
 	publicPorts := []int{80}
-	if a.CertificateArn != "" {
+	if a.Certificate != nil {
 		publicPorts = append(publicPorts, 443)
 	}
 	for _, port := range publicPorts {

@@ -101,10 +101,7 @@ func steps(from, to, by int) []int {
 	return out
 }
 
-var (
-	tagPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-	acmPattern = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$`)
-)
+var tagPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
 func readCompute(r *reader, c *Config) compute.ComputeArgs {
 	a := compute.ComputeArgs{
@@ -119,7 +116,6 @@ func readCompute(r *reader, c *Config) compute.ComputeArgs {
 		ContainerInsights:       r.boolean("containerInsights", false, "ECS Container Insights (per-task metrics, billed as custom metrics)"),
 		EnableExecuteCommand:    r.boolean("enableExecuteCommand", false, "Allow ECS Exec into running tasks"),
 		KeepImages:              r.integer("ecrKeepImages", 20, "Release images ECR keeps; older ones expire", 1, 1000),
-		CertificateArn:          r.str("certificateArn", "", "ACM certificate ARN; when set the ALB serves HTTPS on 443 and redirects 80"),
 		HealthCheckGraceSeconds: r.integer("healthCheckGraceSeconds", 60, "Seconds ECS ignores ALB health checks after a task starts", 0, 3600),
 		DeletionProtection:      r.boolean("albDeletionProtection", false, "Refuse to delete the load balancer"),
 		Autoscaling: compute.AutoscalingArgs{
@@ -151,12 +147,6 @@ func readCompute(r *reader, c *Config) compute.ComputeArgs {
 	}
 	if a.Architecture == compute.ARM64 && a.FargateSpot {
 		r.fail("fargateSpot", "true", "Fargate Spot runs only X86_64 tasks: set octabyte:cpuArchitecture to X86_64 or turn Spot off")
-	}
-	if a.CertificateArn != "" && !acmPattern.MatchString(a.CertificateArn) {
-		r.fail("certificateArn", a.CertificateArn, "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)")
-	}
-	if a.CertificateArn != "" && !strings.Contains(a.CertificateArn, ":acm:"+c.Region+":") {
-		r.fail("certificateArn", a.CertificateArn, "must be in the stack's region %s (the ALB can only use certificates from its own region)", c.Region)
 	}
 	if s := a.Autoscaling; s.Enabled && s.Min > s.Max {
 		r.fail("autoscalingMin", fmt.Sprint(s.Min), "must not exceed octabyte:autoscalingMax (%d)", s.Max)

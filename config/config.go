@@ -19,6 +19,7 @@ import (
 	"github.com/octabyte/octabyte/compute"
 	"github.com/octabyte/octabyte/cost"
 	"github.com/octabyte/octabyte/database"
+	"github.com/octabyte/octabyte/dns"
 	"github.com/octabyte/octabyte/logging"
 	"github.com/octabyte/octabyte/monitoring"
 	"github.com/octabyte/octabyte/network"
@@ -44,7 +45,10 @@ var RequiredTags = []string{"Project", "Environment", "Owner"}
 
 // Config is every setting of one stack.
 type Config struct {
-	Stack       string
+	Stack string
+	// Production stacks (ProductionStacks) refuse to deploy
+	// alarms that reach nobody and warn when they serve plain HTTP.
+	Production  bool
 	Region      string
 	DefaultTags map[string]string
 	// LogRetentionDays applies to every log group of the stack.
@@ -54,6 +58,7 @@ type Config struct {
 	Logging    logging.LoggingArgs
 	Database   database.DatabaseArgs
 	Compute    compute.ComputeArgs
+	Domain     dns.DomainArgs // Name empty: the service has no domain of its own
 	Monitoring monitoring.MonitoringArgs
 	Cost       cost.Assumptions // usage the cost estimate assumes
 	// Sleep is when the stack is awake; nil when it never sleeps.
@@ -133,7 +138,7 @@ var commitPattern = regexp.MustCompile(`^[0-9a-f]{40}$`)
 var regionPattern = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$`)
 
 func read(r *reader, stack string) *Config {
-	c := &Config{Stack: stack}
+	c := &Config{Stack: stack, Production: IsProduction(stack)}
 	c.Region, c.DefaultTags = readProvider(r)
 	c.LogRetentionDays = r.oneOf("logRetentionDays", 14, "Retention in days of every CloudWatch log group of the stack", LogRetentionDays)
 	c.Network = readNetwork(r, stack, c.LogRetentionDays)
@@ -152,6 +157,7 @@ func read(r *reader, stack string) *Config {
 	case c.Compute.Image == "":
 		r.fail("appCommit", c.AppCommit, "names the commit of octabyte:appImage, which is not set")
 	}
+	c.Domain = readDomain(r, c)
 	c.Monitoring = readMonitoring(r, c)
 	c.Cost = readCost(r)
 	c.Budget = Budget{
@@ -182,6 +188,16 @@ func warnings(c *Config) []string {
 	if c.Database.DeletionProtection && !c.Database.FinalSnapshot {
 		w = append(w, "octabyte:dbFinalSnapshot is false: deleting the database (after lifting protection) keeps no final snapshot")
 	}
+	if c.Production && c.Domain.Name == "" && c.Domain.CertificateArn == "" {
+		w = append(w, noHTTPSNotice(c.Stack))
+	}
+	if !c.Monitoring.NotifiesSomebody() {
+		notice := "alarms reach nobody: " + monitoring.NoDestinationNotice
+		if c.Production {
+			notice += ". `pulumi up` refuses to deploy " + c.Stack + " until one is set (previews and the offline plan go ahead)"
+		}
+		w = append(w, notice)
+	}
 	return w
 }
 
@@ -196,6 +212,17 @@ type Budget struct {
 // rounded up to the dollar.
 func (b Budget) Limit(estimate float64) float64 {
 	return math.Ceil(estimate * (1 + float64(b.MarginPercent)/100))
+}
+
+// DeployError is why `pulumi up` must not go ahead, or nil: a production
+// stack's alarms must reach somebody. Only a real deployment is refused
+// (deploying: not a preview, not the mock engine), so a fork's first
+// preview and the offline plan still show everything, with the warning.
+func (c *Config) DeployError(deploying bool) error {
+	if deploying && c.Production && !c.Monitoring.NotifiesSomebody() {
+		return fmt.Errorf("stack %s is production and its alarms reach nobody: %s", c.Stack, monitoring.NoDestinationNotice)
+	}
+	return nil
 }
 
 // NoBoundary as octabyte:iamPermissionsBoundaryArn creates roles without a

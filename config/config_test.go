@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -86,6 +87,22 @@ func TestInvalidValuesNameKeyValueAndAllowed(t *testing.T) {
 		{"octabyte:appCommit", "abc123", []string{"octabyte:appCommit", "40 lowercase hex"}},
 		{"octabyte:appCommit", "0123456789abcdef0123456789abcdef01234567", []string{"octabyte:appCommit", "octabyte:appImage, which is not set"}},
 		{"octabyte:certificateArn", "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000", []string{"octabyte:certificateArn", "ap-south-1"}},
+		{"octabyte:certificateArn", "my-cert", []string{"octabyte:certificateArn", "ACM certificate ARN"}},
+		{"octabyte:domainName", "App.Example.com", []string{"octabyte:domainName", `"App.Example.com"`, "lowercase DNS name"}},
+		{"octabyte:domainName", "localhost", []string{"octabyte:domainName", "two or more labels"}},
+		{"octabyte:domainName", "app.example.com.", []string{"octabyte:domainName", "lowercase DNS name"}},
+		{"octabyte:domainName", "*.example.com", []string{"octabyte:domainName", "lowercase DNS name"}},
+		{"octabyte:domainName", "https://app.example.com", []string{"octabyte:domainName", "lowercase DNS name"}},
+		{"octabyte:domainName", "-app.example.com", []string{"octabyte:domainName", "inner hyphens"}},
+		{"octabyte:domainName", strings.Repeat("a", 64) + ".example.com", []string{"octabyte:domainName", "at most 63"}},
+		{"octabyte:domainName", "co.in", []string{"octabyte:domainName", "public suffix"}},
+		{"octabyte:hostedZoneId", "/hostedzone/Z0123456789ABCDEFGHIJ", []string{"octabyte:hostedZoneId", "Route 53 hosted zone id", "without /hostedzone/"}},
+		{"octabyte:hostedZoneId", "z0123456789abcdefghij", []string{"octabyte:hostedZoneId", "Route 53 hosted zone id"}},
+		{"octabyte:hostedZoneId", "Z0123456789ABCDEFGHIJ", []string{"octabyte:hostedZoneId", "needs octabyte:domainName"}},
+		{"octabyte:slackWorkspaceId", "#alerts", []string{"octabyte:slackWorkspaceId", `"#alerts"`, "Slack workspace id", "T07EA123LEP"}},
+		{"octabyte:slackWorkspaceId", "T07EA123LEP", []string{"octabyte:slackChannelId", "must be set with octabyte:slackWorkspaceId"}},
+		{"octabyte:slackChannelId", "C07EZ1ABC23", []string{"octabyte:slackWorkspaceId", "must be set with octabyte:slackChannelId"}},
+		{"octabyte:slackChannelId", "alerts", []string{"octabyte:slackChannelId", `"alerts"`, "Slack channel id", "not the channel's name"}},
 		{"octabyte:desiredCount", "0", []string{"octabyte:desiredCount", "between 1 and 100"}},
 		{"octabyte:dbSslMode", "disable", []string{"octabyte:dbSslMode", "require, verify-full"}},
 		{"octabyte:budgetMarginPercent", "-5", []string{"octabyte:budgetMarginPercent", "between 0 and 1000"}},
@@ -246,4 +263,68 @@ func TestSleepScheduleIsParsedWithItsTimeZone(t *testing.T) {
 	c, err = parse("staging", stackConfig(t, "staging"))
 	require.NoError(t, err)
 	assert.Nil(t, c.Sleep, "staging is awake all week unless asked")
+}
+
+func TestDomainAndSlackSettingsAreAccepted(t *testing.T) {
+	cfg := stackConfig(t, "prod")
+	cfg["octabyte:domainName"] = "app.example.co.in"
+	cfg["octabyte:hostedZoneId"] = "Z0123456789ABCDEFGHIJ"
+	cfg["octabyte:slackWorkspaceId"] = "T07EA123LEP"
+	cfg["octabyte:slackChannelId"] = "G01ABCDEF23"
+	c, err := parse("prod", cfg)
+	require.NoError(t, err)
+	assert.Equal(t, "app.example.co.in", c.Domain.Name)
+	assert.Equal(t, "Z0123456789ABCDEFGHIJ", c.Domain.HostedZoneID)
+	assert.Equal(t, "G01ABCDEF23", c.Monitoring.Slack.ChannelID)
+	assert.True(t, c.Monitoring.NotifiesSomebody())
+	assert.NotContains(t, strings.Join(c.Warnings, "\n"), "plain HTTP")
+	assert.NoError(t, c.DeployError(true))
+
+	for _, name := range []string{"example.com", "xn--80ak6aa92e.com", "a-b.example.com"} {
+		cfg := stackConfig(t, "staging")
+		cfg["octabyte:domainName"] = name
+		_, err := parse("staging", cfg)
+		assert.NoError(t, err, name)
+	}
+}
+
+// prod as committed serves plain HTTP and pages nobody: the plan says what
+// to set; staging hears only about its alarms.
+func TestWarningsSayWhatToSet(t *testing.T) {
+	prod, err := parse("prod", stackConfig(t, "prod"))
+	require.NoError(t, err)
+	warnings := strings.Join(prod.Warnings, "\n")
+	assert.Contains(t, warnings, "prod serves plain HTTP: set octabyte:domainName")
+	assert.Contains(t, warnings, "octabyte:certificateArn")
+	assert.Contains(t, warnings, "alarms reach nobody: set octabyte:alarmEmails")
+	assert.Contains(t, warnings, "octabyte:slackWorkspaceId with octabyte:slackChannelId")
+	assert.Contains(t, warnings, "`pulumi up` refuses to deploy prod")
+
+	staging, err := parse("staging", stackConfig(t, "staging"))
+	require.NoError(t, err)
+	assert.NotContains(t, strings.Join(staging.Warnings, "\n"), "plain HTTP", "HTTPS is production's rule")
+	assert.Contains(t, strings.Join(staging.Warnings, "\n"), "alarms reach nobody")
+}
+
+// Only a real production deployment without an alarm destination is
+// refused; previews, the offline plan and staging go ahead.
+func TestAProductionDeployNeedsSomebodyToPage(t *testing.T) {
+	prod, err := parse("prod", stackConfig(t, "prod"))
+	require.NoError(t, err)
+	err = prod.DeployError(true)
+	require.Error(t, err)
+	for _, key := range []string{"octabyte:alarmEmails", "octabyte:slackWorkspaceId", "octabyte:slackChannelId"} {
+		assert.Contains(t, err.Error(), key)
+	}
+	assert.NoError(t, prod.DeployError(false), "a preview or the offline plan")
+
+	staging, err := parse("staging", stackConfig(t, "staging"))
+	require.NoError(t, err)
+	assert.NoError(t, staging.DeployError(true))
+
+	cfg := stackConfig(t, "prod")
+	cfg["octabyte:alarmEmails"] = `["oncall@example.com"]`
+	withEmail, err := parse("prod", cfg)
+	require.NoError(t, err)
+	assert.NoError(t, withEmail.DeployError(true))
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/mail"
+	"regexp"
 	"strings"
 
 	"github.com/octabyte/octabyte/monitoring"
@@ -12,9 +13,13 @@ import (
 // class and Container Insights come from the keys that already set them.
 func readMonitoring(r *reader, c *Config) monitoring.MonitoringArgs {
 	m := monitoring.MonitoringArgs{
-		Region:            c.Region,
-		Environment:       c.Stack,
-		AlarmEmails:       r.list("alarmEmails", "Email addresses notified when an alarm fires or recovers (each must confirm the subscription SNS sends)"),
+		Region:      c.Region,
+		Environment: c.Stack,
+		AlarmEmails: r.list("alarmEmails", "Email addresses notified when an alarm fires or recovers (each must confirm the subscription SNS sends)"),
+		Slack: monitoring.SlackChannel{
+			WorkspaceID: r.str("slackWorkspaceId", "", "Slack workspace id authorized in AWS Chatbot, e.g. T07EA123LEP; with octabyte:slackChannelId, alarms post to that channel"),
+			ChannelID:   r.str("slackChannelId", "", "Slack channel id alarms post to through AWS Chatbot, e.g. C07EZ1ABC23 (not the channel's name)"),
+		},
 		LogRetentionDays:  c.LogRetentionDays,
 		ContainerInsights: c.Compute.ContainerInsights,
 		DBInstanceClass:   c.Database.InstanceClass,
@@ -37,6 +42,7 @@ func readMonitoring(r *reader, c *Config) monitoring.MonitoringArgs {
 		m.KeyDeletionDays = 7
 	}
 	checkEmails(r, m.AlarmEmails)
+	checkSlack(r, m.Slack)
 	if storage := c.Database.AllocatedStorageGB; m.Thresholds.DBFreeStorageGB >= storage {
 		r.fail("alarmDbFreeStorageGb", fmt.Sprint(m.Thresholds.DBFreeStorageGB), "must be less than octabyte:dbAllocatedStorageGb (%d)", storage)
 	}
@@ -61,5 +67,32 @@ func checkEmails(r *reader, emails []string) {
 		} else {
 			seen[key] = true
 		}
+	}
+}
+
+// Slack ids as AWS Chatbot's CreateSlackChannelConfiguration accepts them
+// (SlackTeamId ^[0-9A-Z]{1,255}$, SlackChannelId ^[A-Za-z0-9]+$, AWS
+// Chatbot API Reference), narrowed to Slack's own forms: a workspace (team)
+// id starts with T, a channel id with C, or G for an older private channel.
+// Chatbot does not check a channel id against Slack: a channel name would
+// deploy and then deliver nothing.
+var (
+	slackWorkspacePattern = regexp.MustCompile(`^T[0-9A-Z]{2,254}$`)
+	slackChannelPattern   = regexp.MustCompile(`^[CG][0-9A-Z]{2,254}$`)
+)
+
+// checkSlack accepts both Slack ids or neither, each in Slack's form.
+func checkSlack(r *reader, s monitoring.SlackChannel) {
+	switch {
+	case s.WorkspaceID != "" && !slackWorkspacePattern.MatchString(s.WorkspaceID):
+		r.fail("slackWorkspaceId", s.WorkspaceID, "must be a Slack workspace id: T and uppercase letters and digits, e.g. T07EA123LEP (the AWS Chatbot console shows it once the workspace is authorized)")
+	case s.WorkspaceID == "" && s.ChannelID != "":
+		r.fail("slackWorkspaceId", "", "must be set with octabyte:slackChannelId: the workspace authorized in the AWS Chatbot console")
+	}
+	switch {
+	case s.ChannelID != "" && !slackChannelPattern.MatchString(s.ChannelID):
+		r.fail("slackChannelId", s.ChannelID, "must be a Slack channel id: C (or G for an older private channel) and uppercase letters and digits, e.g. C07EZ1ABC23, not the channel's name")
+	case s.ChannelID == "" && s.WorkspaceID != "":
+		r.fail("slackChannelId", "", "must be set with octabyte:slackWorkspaceId: the channel alarms post to")
 	}
 }

@@ -88,8 +88,15 @@ var Free = map[string]string{
 	"aws:cloudwatch/eventTarget:EventTarget":             "",
 	"aws:sns/topic:Topic":                                "first million publishes and 1,000 emails a month are free",
 	"aws:sns/topicPolicy:TopicPolicy":                    "", "aws:sns/topicSubscription:TopicSubscription": "",
-	"aws:kms/alias:Alias": "",
-	"aws:ec2/route:Route": "", "aws:iam/instanceProfile:InstanceProfile": "",
+	"aws:kms/alias:Alias":                                 "",
+	"aws:acm/certificate:Certificate":                     "public ACM certificates are free",
+	"aws:acm/certificateValidation:CertificateValidation": "waits for ACM; nothing is created",
+	// The hosted zone is the user's own ($0.50 a month, whoever deploys
+	// into it); records cost nothing, alias queries to a load balancer are
+	// free and the validation CNAME's queries are a few a day.
+	"aws:route53/record:Record":                                       "records are free; alias queries to a load balancer are free",
+	"aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration": "AWS Chatbot has no charge of its own",
+	"aws:ec2/route:Route":                                             "", "aws:iam/instanceProfile:InstanceProfile": "",
 	"aws:budgets/budget:Budget":                 "budgets without actions are free",
 	"aws:scheduler/scheduleGroup:ScheduleGroup": "", "aws:scheduler/schedule:Schedule": "the first 14 million invocations a month are free",
 }

@@ -29,15 +29,18 @@ type Prices struct {
 
 // Sources are the AWS pricing pages the figures come from.
 var Sources = map[string]string{
-	"NAT gateway, public IPv4": "https://aws.amazon.com/vpc/pricing/",
-	"ALB, LCU":                 "https://aws.amazon.com/elasticloadbalancing/pricing/",
-	"Fargate":                  "https://aws.amazon.com/fargate/pricing/",
-	"RDS for PostgreSQL":       "https://aws.amazon.com/rds/postgresql/pricing/",
-	"CloudWatch":               "https://aws.amazon.com/cloudwatch/pricing/",
-	"S3":                       "https://aws.amazon.com/s3/pricing/",
-	"Secrets Manager":          "https://aws.amazon.com/secrets-manager/pricing/",
-	"KMS":                      "https://aws.amazon.com/kms/pricing/",
-	"ECR":                      "https://aws.amazon.com/ecr/pricing/",
+	"NAT gateway, public IPv4":       "https://aws.amazon.com/vpc/pricing/",
+	"ALB, LCU":                       "https://aws.amazon.com/elasticloadbalancing/pricing/",
+	"Fargate":                        "https://aws.amazon.com/fargate/pricing/",
+	"RDS for PostgreSQL":             "https://aws.amazon.com/rds/postgresql/pricing/",
+	"CloudWatch":                     "https://aws.amazon.com/cloudwatch/pricing/",
+	"S3":                             "https://aws.amazon.com/s3/pricing/",
+	"Secrets Manager":                "https://aws.amazon.com/secrets-manager/pricing/",
+	"KMS":                            "https://aws.amazon.com/kms/pricing/",
+	"ECR":                            "https://aws.amazon.com/ecr/pricing/",
+	"ACM (public certificates free)": "https://aws.amazon.com/certificate-manager/pricing/",
+	"Route 53 (records free, alias queries to ELB free)": "https://aws.amazon.com/route53/pricing/",
+	"AWS Chatbot (no charge)":                            "https://aws.amazon.com/chatbot/pricing/",
 	// t4g sizes scale linearly (nano = medium / 8); the AWS Price List API
 	// gives t4g.medium Linux on-demand as $0.0224/h in ap-south-1 and
 	// $0.0336/h in us-east-1.

@@ -9,10 +9,112 @@ import (
 )
 
 const (
-	typeLogGroup    = "aws:cloudwatch/logGroup:LogGroup"
-	typeAlarm       = "aws:cloudwatch/metricAlarm:MetricAlarm"
-	typeTargetGroup = "aws:lb/targetGroup:TargetGroup"
+	typeLogGroup     = "aws:cloudwatch/logGroup:LogGroup"
+	typeAlarm        = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	typeTargetGroup  = "aws:lb/targetGroup:TargetGroup"
+	typeListener     = "aws:lb/listener:Listener"
+	typeTopic        = "aws:sns/topic:Topic"
+	typeSubscription = "aws:sns/topicSubscription:TopicSubscription"
+	typeSlackChannel = "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration"
+	typeTeamsChannel = "aws:chatbot/teamsChannelConfiguration:TeamsChannelConfiguration"
 )
+
+// alarmsReachSomebody finds alarms without actions, and topics that alarms
+// notify but that deliver to nobody: no subscription, no chat channel.
+// Alarm actions and destinations are traced to the stack's topics; an
+// action that names a topic outside the stack is not judged.
+func alarmsReachSomebody(s *Stack) []Finding {
+	var out []Finding
+	notified := map[string][]string{} // topic reference → names of the alarms that notify it
+	for _, a := range s.ByType(typeAlarm) {
+		if f := expect(a, "no alarm action", want{"alarmActions", nonEmpty}); len(f) > 0 {
+			out = append(out, f...)
+			continue
+		}
+		topics, traced := a.refs("alarmActions", typeTopic)
+		if !traced {
+			out = append(out, pending(a, []string{"alarmActions"}, "which topic the alarm notifies"))
+			continue
+		}
+		for _, t := range topics {
+			notified[t] = append(notified[t], a.Name)
+		}
+	}
+	delivers := map[string]bool{}
+	var untraced []string // destinations whose topic only apply can tell
+	destinations := []struct{ typ, path string }{
+		{typeSubscription, "topic"}, {typeSlackChannel, "snsTopicArns"}, {typeTeamsChannel, "snsTopicArns"},
+	}
+	for _, d := range destinations {
+		for _, r := range s.ByType(d.typ) {
+			topics, traced := r.refs(d.path, typeTopic)
+			if !traced {
+				untraced = append(untraced, r.Name+"."+d.path)
+			}
+			for _, t := range topics {
+				delivers[t] = true
+			}
+		}
+	}
+	for _, topic := range s.ByType(typeTopic) {
+		alarms := notified[topic.self("arn")]
+		switch {
+		case len(alarms) == 0 || delivers[topic.self("arn")]:
+		case len(untraced) > 0:
+			out = append(out, pending(topic, untraced, "whether the alarm topic has a subscription or chat channel"))
+		default:
+			slices.Sort(alarms)
+			out = append(out, find(topic, "%d alarm(s) notify this topic, which has no subscription or chat channel: %s", len(alarms), strings.Join(alarms, ", ")))
+		}
+	}
+	return out
+}
+
+// servesHTTPS finds load balancers without an HTTPS listener and, where
+// one exists, HTTP listeners that serve rather than redirect to it.
+func servesHTTPS(s *Stack) []Finding {
+	var out []Finding
+	listeners := s.ByType(typeListener)
+	for _, lb := range s.ByType(typeLB) {
+		https, plain, pendingOn := false, []Resource(nil), []string(nil)
+		for _, l := range listeners {
+			target, traced := l.refs("loadBalancerArn", typeLB)
+			switch {
+			case !traced:
+				pendingOn = append(pendingOn, l.Name+".loadBalancerArn")
+			case !slices.Contains(target, lb.self("arn")):
+			case isUnknown(l.Get("protocol")) || isUnknown(l.Get("defaultActions")):
+				pendingOn = append(pendingOn, l.Name+".protocol", l.Name+".defaultActions")
+			case l.str("protocol") == "HTTPS":
+				https = https || l.Get("certificateArn") != nil
+			case l.str("protocol") == "HTTP" && !redirectsToHTTPS(l.Get("defaultActions")):
+				plain = append(plain, l)
+			}
+		}
+		switch {
+		case https:
+			for _, l := range plain {
+				out = append(out, find(l, "HTTP listener on port %v serves traffic instead of redirecting it to HTTPS", l.Get("port")))
+			}
+		case len(pendingOn) > 0:
+			out = append(out, pending(lb, pendingOn, "whether the load balancer serves HTTPS"))
+		default:
+			out = append(out, find(lb, "production load balancer serves plain HTTP: no HTTPS listener with a certificate"))
+		}
+	}
+	return out
+}
+
+func redirectsToHTTPS(actions any) bool {
+	list, _ := actions.([]any)
+	for _, a := range list {
+		m, _ := a.(map[string]any)
+		if m["type"] != "redirect" || plan.Lookup(m, "redirect.protocol") != "HTTPS" {
+			return false
+		}
+	}
+	return len(list) > 0
+}
 
 // RequiredTags must be in every stack's aws:defaultTags.
 var RequiredTags = []string{"Project", "Environment", "Owner"}
@@ -29,14 +131,9 @@ var operationsRules = []Rule{
 			}
 			return out
 		}},
-	{ID: "OPS-002", Severity: Mandatory, Rationale: "An alarm that notifies nobody is noise.", Fix: "Set alarmActions (and okActions) to the alarm topic.",
-		Check: func(s *Stack) []Finding {
-			var out []Finding
-			for _, a := range s.ByType(typeAlarm) {
-				out = append(out, expect(a, "no alarm action", want{"alarmActions", nonEmpty})...)
-			}
-			return out
-		}},
+	{ID: "OPS-002", Severity: Mandatory, Rationale: "An alarm that notifies nobody is noise.",
+		Fix:   "Set alarmActions (and okActions) to the alarm topic, and give the topic a subscription or chat channel (octabyte:alarmEmails, or octabyte:slackWorkspaceId with octabyte:slackChannelId).",
+		Check: alarmsReachSomebody},
 	{ID: "OPS-003", Severity: Mandatory, Rationale: "A failing deployment rolls back by itself.", Fix: "Enable the deployment circuit breaker with rollback.",
 		Check: func(s *Stack) []Finding {
 			var out []Finding
@@ -149,6 +246,14 @@ var advisoryRules = []Rule{
 				}
 			}
 			return out
+		}},
+	{ID: "ADV-003", Severity: Advisory, Rationale: "Production serves HTTPS, and HTTP only redirects to it.",
+		Fix: "Set octabyte:domainName (the stack issues and validates the certificate) or octabyte:certificateArn.",
+		Check: func(s *Stack) []Finding {
+			if !s.Production {
+				return nil
+			}
+			return servesHTTPS(s)
 		}},
 }
 

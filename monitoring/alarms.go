@@ -2,6 +2,7 @@ package monitoring
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -26,19 +27,40 @@ const (
 
 // Alarm keys: each alarm is named octabyte-<stack>-<key>.
 const (
-	AlarmEcsCPU           = "ecs-cpu-high"
-	AlarmEcsMemory        = "ecs-memory-high"
-	AlarmALB5xx           = "alb-5xx"
-	AlarmTarget5xxRate    = "target-5xx-rate"
-	AlarmLatencyP99       = "target-p99-latency"
-	AlarmUnhealthyTargets = "unhealthy-targets"
-	AlarmNoHealthyTargets = "no-healthy-targets"
-	AlarmDBCPU            = "db-cpu-high"
-	AlarmDBConnections    = "db-connections-high"
-	AlarmDBFreeStorage    = "db-free-storage-low"
-	AlarmDBFreeMemory     = "db-freeable-memory-low"
-	AlarmNATInstance      = "nat-instance-unhealthy"
+	AlarmEcsCPU            = "ecs-cpu-high"
+	AlarmEcsMemory         = "ecs-memory-high"
+	AlarmALB5xx            = "alb-5xx"
+	AlarmTarget5xxRate     = "target-5xx-rate"
+	AlarmLatencyP99        = "target-p99-latency"
+	AlarmUnhealthyTargets  = "unhealthy-targets"
+	AlarmNoHealthyTargets  = "no-healthy-targets"
+	AlarmDBCPU             = "db-cpu-high"
+	AlarmDBConnections     = "db-connections-high"
+	AlarmDBFreeStorage     = "db-free-storage-low"
+	AlarmDBFreeMemory      = "db-freeable-memory-low"
+	AlarmNATPortAllocation = "nat-port-allocation-errors"
+	AlarmNATInstance       = "nat-instance-unhealthy"
 )
+
+// NAT gateway metrics of AWS/NATGateway, each per NatGatewayId ("Monitor NAT
+// gateways with Amazon CloudWatch", Amazon VPC User Guide).
+const (
+	NATBytesOut           = "BytesOutToDestination" // bytes to the internet; Sum
+	NATActiveConnections  = "ActiveConnectionCount" // concurrent TCP connections; Maximum
+	NATPortAllocationErrs = "ErrorPortAllocation"   // source ports it could not allocate; Sum
+	NATPacketsDropped     = "PacketsDropCount"      // Sum
+	NATDimension          = "NatGatewayId"
+)
+
+// NATPortAllocationExpression adds up the port allocation errors of n NAT
+// gateways, m1..mn; FILL keeps one gateway's gap from hiding another's errors.
+func NATPortAllocationExpression(n int) string {
+	terms := make([]string, n)
+	for i := range terms {
+		terms[i] = fmt.Sprintf("FILL(m%d, 0)", i+1)
+	}
+	return strings.Join(terms, " + ")
+}
 
 // Target5xxRateExpression is the share of the target group's requests the
 // app answered with 5XX, in percent, from m1 (HTTPCode_Target_5XX_Count) and
@@ -207,7 +229,45 @@ func alarmSpecs(a MonitoringArgs, db dbLimits) []metricAlarm {
 			repair: fmt.Sprintf("arn:aws:automate:%s:ec2:reboot", a.Region),
 		})
 	}
+	if a.NATGateways > 0 {
+		specs = append(specs, natPortAllocationAlarm(a))
+	}
 	return specs
+}
+
+// natPortAllocationAlarm fires when any NAT gateway could not allocate a
+// source port: a NAT gateway holds at most 55,000 simultaneous connections
+// to one destination (IP, port, protocol), and the connections it refuses
+// fail in the app. One alarm over every gateway, so its name stays when
+// their number changes.
+func natPortAllocationAlarm(a MonitoringArgs) metricAlarm {
+	ids := a.NATGatewayIDs.ToStringArrayOutput()
+	var queries cloudwatch.MetricAlarmMetricQueryArray
+	for i := range a.NATGateways {
+		queries = append(queries, &cloudwatch.MetricAlarmMetricQueryArgs{
+			Id:         pulumi.Sprintf("m%d", i+1),
+			ReturnData: pulumi.Bool(false),
+			Metric: &cloudwatch.MetricAlarmMetricQueryMetricArgs{
+				Namespace: pulumi.String(NamespaceNATGW), MetricName: pulumi.String(NATPortAllocationErrs),
+				Dimensions: pulumi.StringMap{NATDimension: ids.Index(pulumi.Int(i))},
+				Stat:       pulumi.String("Sum"), Period: pulumi.Int(fiveMinutes),
+			},
+		})
+	}
+	queries = append(queries, &cloudwatch.MetricAlarmMetricQueryArgs{
+		Id:         pulumi.String("e1"),
+		Expression: pulumi.String(NATPortAllocationExpression(a.NATGateways)),
+		Label:      pulumi.String("NAT port allocation errors"),
+		ReturnData: pulumi.Bool(true),
+	})
+	return metricAlarm{
+		key: AlarmNATPortAllocation,
+		description: "A NAT gateway could not allocate a source port in the last 5 minutes: more than 55,000 simultaneous connections to one destination, " +
+			"and those connections failed. Look for connection leaks or pooling in the app; see the NAT widgets of the infrastructure dashboard.",
+		period: fiveMinutes, evaluationPeriods: 1, datapointsToAlarm: 1,
+		comparison: greaterThan, threshold: 0, treatMissingData: missingNotBreach,
+		queries: queries,
+	}
 }
 
 // newAlarms creates every alarm with the topic as both its alarm and its OK

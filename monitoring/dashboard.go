@@ -144,6 +144,7 @@ type targets struct {
 	DBInstanceID               string
 	AppLogGroupName            string
 	AlarmArns                  []string
+	NATGatewayIDs              []string
 	ContainerInsights          bool
 }
 
@@ -156,6 +157,15 @@ func (t targets) target() []Dimension {
 }
 func (t targets) rds() []Dimension { return []Dimension{{"DBInstanceIdentifier", t.DBInstanceID}} }
 func (t targets) env() []Dimension { return []Dimension{{AppDimEnvironment, t.Environment}} }
+
+// perNAT is one row per NAT gateway of a NAT metric, labelled by gateway.
+func (t targets) perNAT(metricName, stat string) []json.Marshaler {
+	rows := make([]json.Marshaler, len(t.NATGatewayIDs))
+	for i, id := range t.NATGatewayIDs {
+		rows[i] = metric(NamespaceNATGW, metricName, []Dimension{{NATDimension, id}}, labelled(id, stat))
+	}
+	return rows
+}
 
 // grid places widgets left to right in rows of 24 columns.
 type grid struct {
@@ -203,9 +213,8 @@ func body(g *grid) Dashboard {
 	return Dashboard{Start: "-PT6H", PeriodOverride: "auto", Widgets: g.widgets}
 }
 
-// infrastructureDashboard shows how hard the service, load balancer and
-// database work. NAT gateway traffic is not on it: the network component
-// keeps its NAT gateways inside the awsx VPC and exposes no ids.
+// infrastructureDashboard shows how hard the service, load balancer,
+// database and NAT gateways work.
 func infrastructureDashboard(t targets, a MonitoringArgs, db dbLimits) Dashboard {
 	th := a.Thresholds
 	g := &grid{}
@@ -253,6 +262,12 @@ func infrastructureDashboard(t targets, a MonitoringArgs, db dbLimits) Dashboard
 		metric(NamespaceRDS, "ReadLatency", t.rds(), labelled("read", "Average")),
 		metric(NamespaceRDS, "WriteLatency", t.rds(), labelled("write", "Average")),
 	}, "Seconds")
+	if len(t.NATGatewayIDs) > 0 {
+		g.graph(t, "NAT gateways: bytes out to the internet", "Sum", fiveMinutes, t.perNAT(NATBytesOut, "Sum"), "Bytes")
+		g.graph(t, "NAT gateways: active connections", "Maximum", fiveMinutes, t.perNAT(NATActiveConnections, "Maximum"), "Count")
+		g.graph(t, "NAT gateways: port allocation errors and dropped packets", "Sum", fiveMinutes,
+			append(t.perNAT(NATPortAllocationErrs, "Sum"), t.perNAT(NATPacketsDropped, "Sum")...), "Count", Annotation{"port allocation alarm", 0})
+	}
 	return body(g)
 }
 
@@ -330,15 +345,19 @@ func applicationDashboard(t targets, a MonitoringArgs) Dashboard {
 
 // newDashboards creates both dashboards once every name they show is known.
 func (m *Monitoring) newDashboards(ctx *pulumi.Context, a MonitoringArgs, db dbLimits, parent pulumi.ResourceOption) error {
+	natIDs := a.NATGatewayIDs
+	if a.NATGateways == 0 {
+		natIDs = pulumi.StringArray{}
+	}
 	inputs := pulumi.All(a.ClusterName, a.ServiceName, a.AlbArnSuffix, a.TargetGroupArnSuffix,
-		a.DBInstanceID, a.AppLogGroupName, m.AlarmArns)
+		a.DBInstanceID, a.AppLogGroupName, m.AlarmArns, natIDs)
 	resolve := func(v []any) targets {
 		return targets{
 			Region: a.Region, Environment: a.Environment, Stack: ctx.Stack(),
 			ClusterName: v[0].(string), ServiceName: v[1].(string),
 			AlbArnSuffix: v[2].(string), TargetGroup: v[3].(string),
 			DBInstanceID: v[4].(string), AppLogGroupName: v[5].(string),
-			AlarmArns: v[6].([]string), ContainerInsights: a.ContainerInsights,
+			AlarmArns: v[6].([]string), NATGatewayIDs: v[7].([]string), ContainerInsights: a.ContainerInsights,
 		}
 	}
 	boards := []struct {

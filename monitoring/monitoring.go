@@ -44,7 +44,8 @@ type MonitoringArgs struct {
 	AccountID   string // the deploying account (key and topic policies)
 	Environment string // the app's Environment metric dimension; default the stack name
 
-	AlarmEmails      []string // addresses subscribed to the alarm topic (each must confirm); may be empty
+	AlarmEmails      []string     // addresses subscribed to the alarm topic (each must confirm); may be empty
+	Slack            SlackChannel // alarms post to this channel through AWS Chatbot; zero: none
 	Thresholds       Thresholds
 	LogRetentionDays int // ECS events log group; default 14
 	KeyDeletionDays  int // waiting period before the topic key is deleted; default 30
@@ -65,12 +66,26 @@ type MonitoringArgs struct {
 
 	AppLogGroupName pulumi.StringInput // the recent-errors query reads it
 
+	// NATGateways is how many NAT gateways carry outbound traffic and
+	// NATGatewayIDs their ids (the NatGatewayId dimension). With none, the
+	// dashboards show no NAT widgets and there is no NAT alarm.
+	NATGateways   int
+	NATGatewayIDs pulumi.StringArrayInput
 	NATInstanceID pulumi.StringInput // the NAT instance to watch; nil when NAT gateways do the job
 	Budget        BudgetArgs         // monthly cost budget notifying the alarm topic; none when LimitUSD is 0
 
 	// ScheduledActions: a sleep schedule switches the alarms' actions off
 	// at night and on in the morning, so later updates leave them as they are.
 	ScheduledActions bool
+}
+
+// NoDestinationNotice says how alarms reach people.
+const NoDestinationNotice = "set octabyte:alarmEmails (each address confirms the subscription SNS sends) " +
+	"or octabyte:slackWorkspaceId with octabyte:slackChannelId (a Slack channel, through AWS Chatbot)"
+
+// NotifiesSomebody reports whether the alarm topic has a destination.
+func (a MonitoringArgs) NotifiesSomebody() bool {
+	return len(a.AlarmEmails) > 0 || a.Slack.ChannelID != ""
 }
 
 func (a MonitoringArgs) withDefaults(stack string) MonitoringArgs {
@@ -133,6 +148,9 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 	limits, err := newDBLimits(a)
 	if err != nil {
 		return nil, err
+	}
+	if a.NATGateways > 0 && a.NATGatewayIDs == nil {
+		return nil, fmt.Errorf("monitoring: %d NAT gateways without their ids", a.NATGateways)
 	}
 	m := &Monitoring{}
 	if err := ctx.RegisterComponentResource("octabyte:monitoring:Monitoring", name, m, opts...); err != nil {

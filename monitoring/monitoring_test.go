@@ -2,6 +2,7 @@ package monitoring_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -531,4 +532,111 @@ func TestBudgetsMayPublishToTheEncryptedTopic(t *testing.T) {
 	assert.Equal(t, map[string]any{"Service": "budgets.amazonaws.com"}, encrypt["Principal"])
 	assert.ElementsMatch(t, []any{"kms:Decrypt", "kms:GenerateDataKey*"}, encrypt["Action"])
 	assert.Equal(t, map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": plan.AccountID}}, encrypt["Condition"])
+}
+
+// A Slack channel gets the alarm topic through AWS Chatbot with a role that
+// only reads CloudWatch and a guardrail that caps the channel at that.
+func TestSlackChannelGetsTheAlarmsWithALeastPrivilegeRole(t *testing.T) {
+	p, _ := build(t, args())
+	assert.Empty(t, p.ByType("aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration"), "no Slack ids, no channel")
+
+	a := args()
+	a.Slack = monitoring.SlackChannel{WorkspaceID: "T07EA123LEP", ChannelID: "C07EZ1ABC23"}
+	p, _ = build(t, a)
+	channel := one(t, p, "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration")
+	topic := one(t, p, "aws:sns/topic:Topic")
+	role, ok := p.Find("aws:iam/role:Role", "chatbot")
+	require.True(t, ok)
+	assert.Equal(t, "T07EA123LEP", channel.Input("slackTeamId"))
+	assert.Equal(t, "C07EZ1ABC23", channel.Input("slackChannelId"))
+	assert.Equal(t, "octabyte-test-alarms", channel.Input("configurationName"))
+	assert.Equal(t, []any{topic.Outputs["arn"]}, channel.Input("snsTopicArns"))
+	assert.Equal(t, role.Outputs["arn"], channel.Input("iamRoleArn"))
+	assert.Equal(t, []any{"arn:aws:iam::aws:policy/CloudWatchReadOnlyAccess"}, channel.Input("guardrailPolicyArns"), "Chatbot's default guardrail is AdministratorAccess")
+	assert.Equal(t, false, channel.Input("userAuthorizationRequired"))
+
+	trust := policy(t, role.Input("assumeRolePolicy"))["Statement"].([]any)[0].(map[string]any)
+	assert.Equal(t, map[string]any{"Service": "chatbot.amazonaws.com"}, trust["Principal"])
+	assert.Contains(t, role.Input("tags"), "octabyte:suppress:IAM-003", "the trust without a source condition is a declared exception")
+	rolePolicy, ok := p.Find("aws:iam/rolePolicy:RolePolicy", "chatbot")
+	require.True(t, ok)
+	read := statement(t, policy(t, rolePolicy.Input("policy")), "RenderAlarmNotifications")
+	assert.ElementsMatch(t, []any{"cloudwatch:Describe*", "cloudwatch:Get*", "cloudwatch:List*"}, read["Action"])
+	assert.True(t, p.DependsOn(channel, rolePolicy.URN), "the role can read before the channel uses it")
+
+	// SNS decrypts before it delivers and Chatbot subscribes through its
+	// service-linked role: neither the key nor the topic policy names it.
+	for _, typ := range []string{"aws:kms/key:Key", "aws:sns/topicPolicy:TopicPolicy"} {
+		assert.NotContains(t, one(t, p, typ).Input("policy"), "chatbot", typ)
+	}
+}
+
+// Without a destination the topic carries the declared OPS-002 exception,
+// with the keys to set; with one it carries none.
+func TestATopicWithoutDestinationsSaysWhy(t *testing.T) {
+	p, _ := build(t, args())
+	tags, _ := one(t, p, "aws:sns/topic:Topic").Input("tags").(map[string]any)
+	assert.Contains(t, tags["octabyte:suppress:OPS-002"], "octabyte:alarmEmails")
+	assert.Contains(t, tags["octabyte:suppress:OPS-002"], "octabyte:slackChannelId")
+
+	a := args()
+	a.AlarmEmails = []string{"ops@example.com"}
+	p, _ = build(t, a)
+	assert.Nil(t, one(t, p, "aws:sns/topic:Topic").Input("tags"))
+	a = args()
+	a.Slack = monitoring.SlackChannel{WorkspaceID: "T07EA123LEP", ChannelID: "C07EZ1ABC23"}
+	p, _ = build(t, a)
+	assert.Nil(t, one(t, p, "aws:sns/topic:Topic").Input("tags"))
+}
+
+// NAT gateways get their own widgets and one port allocation alarm over
+// all of them; with none (a NAT instance later) neither exists.
+func TestNATGatewaysHaveWidgetsAndAnAlarmOnlyWhenThereAreSome(t *testing.T) {
+	p, _ := build(t, args())
+	_, found := p.Find("aws:cloudwatch/metricAlarm:MetricAlarm", monitoring.AlarmNATPortAllocation)
+	assert.False(t, found)
+	for _, title := range widgetTitles(dashboard(t, p, "infrastructure"), "metric") {
+		assert.NotContains(t, title, "NAT")
+	}
+
+	a := args()
+	a.NATGateways, a.NATGatewayIDs = 2, pulumi.ToStringArray([]string{"nat-0aaa", "nat-0bbb"})
+	p, _ = build(t, a)
+	nat := alarm(t, p, monitoring.AlarmNATPortAllocation)
+	queries := nat.Input("metricQueries").([]any)
+	require.Len(t, queries, 3)
+	for i, id := range []string{"nat-0aaa", "nat-0bbb"} {
+		q := queries[i].(map[string]any)
+		assert.Equal(t, fmt.Sprintf("m%d", i+1), q["id"])
+		assert.Equal(t, map[string]any{"NatGatewayId": id}, q["metric"].(map[string]any)["dimensions"])
+	}
+	assert.Equal(t, "FILL(m1, 0) + FILL(m2, 0)", queries[2].(map[string]any)["expression"])
+	assert.Equal(t, 0.0, nat.Input("threshold"))
+
+	body := dashboard(t, p, "infrastructure")
+	titles := widgetTitles(body, "metric")
+	assert.Contains(t, titles, "NAT gateways: bytes out to the internet")
+	assert.Contains(t, titles, "NAT gateways: active connections")
+	assert.Contains(t, titles, "NAT gateways: port allocation errors and dropped packets")
+	perGateway := 0
+	for _, w := range body["widgets"].([]any) {
+		props := w.(map[string]any)["properties"].(map[string]any)
+		if title, _ := props["title"].(string); strings.HasPrefix(title, "NAT gateways:") {
+			for _, row := range props["metrics"].([]any) {
+				r := row.([]any)
+				assert.Equal(t, "AWS/NATGateway", r[0])
+				assert.Equal(t, "NatGatewayId", r[2])
+				assert.Contains(t, []any{"nat-0aaa", "nat-0bbb"}, r[3])
+				perGateway++
+			}
+		}
+	}
+	assert.Equal(t, 8, perGateway, "bytes, connections, port errors and drops of both gateways")
+
+	a.NATGatewayIDs = nil
+	_, err := plan.Run(func(ctx *pulumi.Context) error {
+		_, err := monitoring.NewMonitoring(ctx, "monitoring", &a)
+		return err
+	}, "test", map[string]string{"aws:region": region})
+	assert.ErrorContains(t, err, "2 NAT gateways without their ids")
 }

@@ -8,7 +8,14 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/octabyte/octabyte/internal/policydoc"
+	"github.com/octabyte/octabyte/internal/suppress"
 )
+
+// noDestinationReason is the topic's declared OPS-002 exception when the
+// stack has no alarm destination: allowed outside production, where the
+// plan warns; a production `pulumi up` refuses to run (config.DeployError).
+const noDestinationReason = "No alarm destination is configured - set octabyte:alarmEmails or octabyte:slackWorkspaceId with octabyte:slackChannelId." +
+	" A production pulumi up refuses to deploy without one"
 
 // CloudWatchPrincipal is the service principal that publishes alarm
 // notifications.
@@ -118,10 +125,15 @@ func newAlarmTopic(ctx *pulumi.Context, a MonitoringArgs, parent pulumi.Resource
 	}, parent); err != nil {
 		return nil, err
 	}
+	var tags pulumi.StringMapInput
+	if !a.NotifiesSomebody() {
+		tags = pulumi.ToStringMap(suppress.Tag("OPS-002", noDestinationReason))
+	}
 	topic, err := sns.NewTopic(ctx, "alarms", &sns.TopicArgs{
 		Name:           pulumi.String(Prefix(ctx.Stack()) + "alarms"),
 		DisplayName:    pulumi.String("octabyte " + ctx.Stack() + " alarms"),
 		KmsMasterKeyId: key.Arn,
+		Tags:           tags,
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -143,6 +155,11 @@ func newAlarmTopic(ctx *pulumi.Context, a MonitoringArgs, parent pulumi.Resource
 			Protocol: pulumi.String("email"),
 			Endpoint: pulumi.String(email),
 		}, parent); err != nil {
+			return nil, err
+		}
+	}
+	if a.Slack.ChannelID != "" {
+		if err := newSlackChannel(ctx, a, topic.Arn, parent); err != nil {
 			return nil, err
 		}
 	}

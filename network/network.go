@@ -72,14 +72,29 @@ type Network struct {
 	PublicSubnetIDs  pulumi.StringArrayOutput
 	PrivateSubnetIDs pulumi.StringArrayOutput
 	FlowLogGroupName pulumi.StringOutput
+	// NATGateways is how many NAT gateways carry outbound traffic, known at
+	// plan time; NATGatewayIDs are their ids, read from awsx.
+	NATGateways   int
+	NATGatewayIDs pulumi.StringArrayOutput
 	// NATInstanceID is the NAT instance when NAT is NATInstance, else empty.
 	NATInstanceID pulumi.StringOutput
+}
+
+// natGatewayCount is how many NAT gateways a strategy creates over azs AZs.
+func natGatewayCount(strategy NATStrategy, azs int) int {
+	switch strategy {
+	case NATOnePerAZ:
+		return azs
+	case NATInstance:
+		return 0
+	}
+	return 1
 }
 
 // NewNetwork creates the VPC, its flow logs and the locked default security group.
 func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pulumi.ResourceOption) (*Network, error) {
 	a := args.withDefaults()
-	n := &Network{CIDR: a.CIDR}
+	n := &Network{CIDR: a.CIDR, NATGateways: natGatewayCount(a.NAT, a.AZCount)}
 	if err := ctx.RegisterComponentResource("octabyte:network:Network", name, n, opts...); err != nil {
 		return nil, err
 	}
@@ -107,6 +122,13 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	n.VpcID = vpc.VpcId
 	n.PublicSubnetIDs = vpc.PublicSubnetIds
 	n.PrivateSubnetIDs = vpc.PrivateSubnetIds
+	n.NATGatewayIDs = vpc.NatGateways.ApplyT(func(gateways []*ec2.NatGateway) pulumi.StringArrayOutput {
+		ids := make(pulumi.StringArray, len(gateways))
+		for i, g := range gateways {
+			ids[i] = g.ID().ToStringOutput()
+		}
+		return ids.ToStringArrayOutput()
+	}).(pulumi.StringArrayOutput)
 
 	// Adopting the default security group with no rules removes AWS's
 	// allow-all rules, so nothing can fall back on it by accident.
@@ -138,6 +160,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		"cidr":             pulumi.String(n.CIDR),
 		"publicSubnetIds":  n.PublicSubnetIDs,
 		"privateSubnetIds": n.PrivateSubnetIDs,
+		"natGatewayIds":    n.NATGatewayIDs,
 		"flowLogGroupName": n.FlowLogGroupName,
 	})
 }

@@ -146,3 +146,25 @@ func TestS3GatewayEndpointOnThePrivateRouteTables(t *testing.T) {
 	p, _ = build(t, network.NetworkArgs{Region: "ap-south-1"})
 	assert.Empty(t, p.ByType("aws:ec2/vpcEndpoint:VpcEndpoint"))
 }
+
+// The NAT gateway ids are awsx's own (its natGateways output), one per
+// gateway the strategy creates, so dashboards and alarms name real gateways.
+func TestNATGatewayIDsComeFromAwsx(t *testing.T) {
+	for _, tc := range []struct {
+		strategy network.NATStrategy
+		azs      int
+	}{{network.NATSingle, 2}, {network.NATOnePerAZ, 2}, {network.NATOnePerAZ, 3}} {
+		p, n := build(t, network.NetworkArgs{NAT: tc.strategy, AZCount: tc.azs})
+		want := map[network.NATStrategy]int{network.NATSingle: 1, network.NATOnePerAZ: tc.azs}[tc.strategy]
+		assert.Equal(t, want, n.NATGateways, "%s over %d AZs", tc.strategy, tc.azs)
+		got := make(chan []string, 1)
+		n.NATGatewayIDs.ApplyT(func(ids []string) []string { got <- ids; return ids })
+		ids := <-got
+		require.Len(t, ids, want)
+		awsx := vpc(t, p).Outputs["natGateways"].([]any)
+		for i, id := range ids {
+			assert.Equal(t, awsx[i], id)
+			assert.Regexp(t, `^nat-[0-9a-f]+$`, id)
+		}
+	}
+}

@@ -95,6 +95,11 @@ func RunProject(project string, mode Mode, program pulumi.RunFunc, stack string,
 	p := &Plan{Stack: stack, Mode: mode, Config: config, Outputs: map[string]any{}, byURN: map[string]int{}}
 	var exports map[string]pulumi.Input
 	wrapped := func(ctx *pulumi.Context) error {
+		if mode == Apply {
+			if err := m.readAwsxChildren(ctx); err != nil {
+				return err
+			}
+		}
 		if err := program(ctx); err != nil {
 			return err
 		}

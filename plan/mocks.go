@@ -7,14 +7,20 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+	"golang.org/x/net/publicsuffix"
 )
 
 // AccountID is the AWS account the mock engine pretends to deploy into.
 const AccountID = "123456789012"
+
+// mockAZs is how many availability zones the mock region has.
+const mockAZs = 3
 
 // mocks answers the engine's calls with plausible AWS values and records
 // every registration. Computed attributes are derived from the logical name,
@@ -23,6 +29,7 @@ type mocks struct {
 	project string
 	stack   string
 	region  string
+	config  map[string]string
 	mode    Mode
 	mu      sync.Mutex
 	seen    []Resource
@@ -33,7 +40,7 @@ func newMocks(project, stack string, config map[string]string, mode Mode) *mocks
 	if region == "" {
 		region = "us-east-1"
 	}
-	return &mocks{project: project, stack: stack, region: region, mode: mode}
+	return &mocks{project: project, stack: stack, region: region, config: config, mode: mode}
 }
 
 func (m *mocks) recorded() []Resource {
@@ -77,13 +84,81 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		ami := "ami-0" + suffix(name, 16)
 		return resource.NewPropertyMapFromMap(map[string]any{"name": name, "value": ami, "insecureValue": ami, "type": "String", "id": name}), nil
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
-		return resource.NewPropertyMapFromMap(map[string]any{"names": []any{m.region + "a", m.region + "b", m.region + "c"}}), nil
+		var names []any
+		for i := range mockAZs {
+			names = append(names, m.region+string(rune('a'+i)))
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"names": names}), nil
+	case "aws:route53/getZone:getZone":
+		return m.hostedZone(args.Args), nil
 	}
 	return nil, fmt.Errorf("offline plan: no mock for function %s", args.Token)
 }
 
+// hostedZone answers a Route 53 zone lookup by id or name: a public zone
+// named, unless the name was asked for, after the registered domain of the
+// stack's octabyte:domainName (example.com for app.example.com).
+func (m *mocks) hostedZone(query resource.PropertyMap) resource.PropertyMap {
+	name, _ := publicsuffix.EffectiveTLDPlusOne(m.config[m.project+":domainName"])
+	if v, ok := query["name"]; ok && v.IsString() {
+		name = v.StringValue()
+	}
+	id := "Z" + strings.ToUpper(suffix(name, 20))
+	if v, ok := query["zoneId"]; ok && v.IsString() {
+		id = v.StringValue()
+	}
+	return resource.NewPropertyMapFromMap(map[string]any{
+		"id": id, "zoneId": id, "name": name, "privateZone": false,
+		"arn":         "arn:aws:route53:::hostedzone/" + id,
+		"nameServers": []any{"ns-1.awsdns-01.org", "ns-2.awsdns-02.co.uk"},
+	})
+}
+
+// The awsx VPC returns its NAT gateways as references to resources of its
+// own; the SDK reads each one back from the engine by URN. Under mocks
+// awsx's children are never registered, so readAwsxChildren reads the NAT
+// gateways the mock's VPC refers to (as many as the region has AZs) before
+// the program runs, which is where a real engine would find them.
+const natGatewayType = "aws:ec2/natGateway:NatGateway"
+
+func natGatewayName(i int) string { return fmt.Sprintf("vpc-nat-%d", i+1) }
+
+func (m *mocks) natGatewayID(i int) string {
+	return fmt.Sprintf("nat-%d%s", i+1, suffix(m.stack+"/nat", 15))
+}
+
+func (m *mocks) readAwsxChildren(ctx *pulumi.Context) error {
+	for i := range mockAZs {
+		gateway, err := ec2.GetNatGateway(ctx, natGatewayName(i), pulumi.ID(m.natGatewayID(i)), nil)
+		if err != nil {
+			return err
+		}
+		// The read is an RPC of its own: wait until the engine knows the
+		// gateway, before anything can ask for it.
+		if _, err := internals.UnsafeAwaitOutput(ctx.Context(), gateway.ID()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// natGatewayRefs turns NAT gateway ids into the references awsx returns.
+func (m *mocks) natGatewayRefs(ids []any) resource.PropertyValue {
+	refs := make([]resource.PropertyValue, len(ids))
+	for i, id := range ids {
+		urn := resource.URN(m.urn("", natGatewayType, natGatewayName(i)))
+		refs[i] = resource.MakeCustomResourceReference(urn, resource.ID(id.(string)), "")
+	}
+	return resource.NewArrayProperty(refs)
+}
+
 // NewResource records a registration and returns its computed state.
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	// Reads of resources that already exist (see readAwsxChildren) are not
+	// part of the plan.
+	if args.ReadRPC != nil {
+		return args.ID, args.Inputs, nil
+	}
 	rpc := args.RegisterRPC
 	r := Resource{
 		Type:   args.TypeToken,
@@ -126,9 +201,8 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 	// A preview plans a create with its inputs as they are and no id:
 	// every attribute the provider computes stays unknown.
-	id := ""
+	id, computed := "", map[string]any{}
 	if m.mode == Apply {
-		var computed map[string]any
 		id, computed = m.compute(r)
 		for k, v := range computed {
 			state[k] = v
@@ -139,10 +213,19 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	m.mu.Lock()
 	m.seen = append(m.seen, r)
 	m.mu.Unlock()
-	if !args.Custom && !strings.HasPrefix(args.TypeToken, "awsx:") {
-		return "", resource.PropertyMap{}, nil
+	if !strings.HasPrefix(args.TypeToken, "awsx:") {
+		if !args.Custom {
+			return "", resource.PropertyMap{}, nil
+		}
+		return id, knownOnly(state), nil
 	}
-	return id, knownOnly(state), nil
+	// A remote component's outputs are its own, not its inputs echoed
+	// (awsx's natGateways input is a strategy, its output the gateways).
+	out := knownOnly(computed)
+	if ids, ok := computed["natGateways"].([]any); ok {
+		out["natGateways"] = m.natGatewayRefs(ids)
+	}
+	return id, out, nil
 }
 
 // knownOnly is the state to hand back to the program: unknown inputs are
@@ -204,8 +287,8 @@ func (m *mocks) compute(r Resource) (string, map[string]any) {
 			nats = azs
 		}
 		var natIDs []any
-		for i := 0; i < nats; i++ {
-			natIDs = append(natIDs, map[string]any{"id": fmt.Sprintf("nat-%d%s", i+1, suffix(r.URN, 12))})
+		for i := range nats {
+			natIDs = append(natIDs, m.natGatewayID(i))
 		}
 		out["vpcId"] = "vpc-" + suffix(r.URN, 17)
 		out["publicSubnetIds"] = public
@@ -275,9 +358,38 @@ func (m *mocks) compute(r Resource) (string, map[string]any) {
 	case "aws:sns/topic:Topic":
 		out["arn"] = arn("sns", name)
 	case "aws:kms/key:Key":
-		id = suffix(r.URN, 8) + "-0000-4000-8000-" + suffix(r.URN, 12)
+		id = uuid(r.URN)
 		out["arn"] = arn("kms", "key/"+id)
 		out["keyId"] = id
+	case "aws:acm/certificate:Certificate":
+		// A DNS-validated certificate names one CNAME per domain name.
+		id = arn("acm", "certificate/"+uuid(r.URN))
+		out["arn"] = id
+		out["status"] = "PENDING_VALIDATION"
+		var options []any
+		for _, domain := range append([]any{r.Inputs["domainName"]}, list(r.Inputs["subjectAlternativeNames"])...) {
+			d, _ := domain.(string)
+			options = append(options, map[string]any{
+				"domainName":          d,
+				"resourceRecordName":  "_" + suffix(r.URN+d, 32) + "." + d + ".",
+				"resourceRecordType":  "CNAME",
+				"resourceRecordValue": "_" + suffix(r.URN+d+"v", 32) + "." + suffix(d, 10) + ".acm-validations.aws.",
+			})
+		}
+		out["domainValidationOptions"] = options
+	case "aws:acm/certificateValidation:CertificateValidation":
+		id = "2026-11-01 00:00:00 +0000 UTC" // the certificate's IssuedAt
+	case "aws:route53/record:Record":
+		zone, _ := r.Inputs["zoneId"].(string)
+		typ, _ := r.Inputs["type"].(string)
+		out["fqdn"] = strings.TrimSuffix(name, ".")
+		id = zone + "_" + strings.TrimSuffix(name, ".") + "_" + typ
+	case "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration":
+		configName, _ := r.Inputs["configurationName"].(string)
+		id = fmt.Sprintf("arn:aws:chatbot::%s:chat-configuration/slack-channel/%s", acct, configName)
+		out["chatConfigurationArn"] = id
+		out["slackChannelName"] = "alerts"
+		out["slackTeamName"] = "octabyte"
 	case "aws:kms/alias:Alias":
 		out["arn"] = arn("kms", name)
 	case "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":
@@ -324,6 +436,16 @@ func (m *mocks) compute(r Resource) (string, map[string]any) {
 	}
 	out["id"] = id
 	return id, out
+}
+
+// uuid is a stable stand-in for an id AWS generates as a UUID.
+func uuid(seed string) string {
+	return suffix(seed, 8) + "-0000-4000-8000-" + suffix(seed, 12)
+}
+
+func list(v any) []any {
+	l, _ := v.([]any)
+	return l
 }
 
 // iamPath is a role's or policy's path, which IAM puts in its ARN between

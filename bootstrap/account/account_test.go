@@ -350,7 +350,7 @@ func TestDeployRolesManageOnlyTheirStacksIAM(t *testing.T) {
 			pass := doc.sid(t, "PassWorkloadRolesToTheirServices")
 			assert.Equal(t, []string{"iam:PassRole"}, strs(pass.Action))
 			assert.Equal(t, []string{roles}, strs(pass.Resource))
-			assert.ElementsMatch(t, []string{"ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com", "monitoring.rds.amazonaws.com", "ec2.amazonaws.com", "scheduler.amazonaws.com"},
+			assert.ElementsMatch(t, []string{"ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com", "monitoring.rds.amazonaws.com", "ec2.amazonaws.com", "scheduler.amazonaws.com", "chatbot.amazonaws.com"},
 				strs(pass.Condition["StringEquals"]["iam:PassedToService"]))
 
 			assert.Equal(t, "Deny", doc.sid(t, "NeverRemoveTheBoundary").Effect)

@@ -24,17 +24,18 @@ var gitHubThumbprints = []string{"6938fd4d98bab03faadb97b34396831e3780aea1", "1c
 
 // PassRoleServices are the services a deploy role may hand a workload role
 // to: ECS tasks (execution and task roles), VPC flow logs, RDS enhanced
-// monitoring, EC2 (the NAT instance's profile) and EventBridge Scheduler
-// (the sleep schedules). Passing a role to anything else (Lambda, ...) is
-// denied. iam:PassedToService is the service principal the role trusts
-// ("IAM and AWS STS condition context keys", IAM User Guide): each service
-// documents it in its role's trust policy (ECS task and task execution IAM
-// role, "IAM role for publishing flow logs to CloudWatch Logs", "Setting up
-// and enabling Enhanced Monitoring", "IAM roles for Amazon EC2", "Set up the
-// execution role" of EventBridge Scheduler). A test compares them with the
-// stacks' roles.
+// monitoring, EC2 (the NAT instance's profile), EventBridge Scheduler (the
+// sleep schedules) and AWS Chatbot (the alarm channel's role). Passing a
+// role to anything else (Lambda, ...) is denied. iam:PassedToService is the
+// service principal the role trusts ("IAM and AWS STS condition context
+// keys", IAM User Guide): each service documents it in its role's trust
+// policy (ECS task and task execution IAM role, "IAM role for publishing
+// flow logs to CloudWatch Logs", "Setting up and enabling Enhanced
+// Monitoring", "IAM roles for Amazon EC2", "Set up the execution role" of
+// EventBridge Scheduler, "Understanding IAM roles" of AWS Chatbot). A test
+// compares them with the stacks' roles.
 var PassRoleServices = []string{"ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com", "monitoring.rds.amazonaws.com",
-	"ec2.amazonaws.com", "scheduler.amazonaws.com"}
+	"ec2.amazonaws.com", "scheduler.amazonaws.com", "chatbot.amazonaws.com"}
 
 // WorkloadServices are the services a workload role (one the stacks create)
 // may ever be granted, whatever policy the stack attaches: the permissions
