@@ -32,7 +32,13 @@ func run(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, w := range cfg.Warnings { // e.g. no image yet: the service runs 0 tasks
+	// Before anything is registered: a config that would replace the
+	// database is refused in protected stacks, warned in others.
+	replacing, err := database.GuardReplacement(ctx, &cfg.Database)
+	if err != nil {
+		return err
+	}
+	for _, w := range append(cfg.Warnings, replacing...) { // e.g. no image yet: the service runs 0 tasks
 		if err := ctx.Log.Warn(w, nil); err != nil {
 			return err
 		}
@@ -70,6 +76,9 @@ func run(ctx *pulumi.Context) error {
 	app.VpcID, app.PublicSubnetIDs, app.PrivateSubnetIDs = net.VpcID, net.PublicSubnetIDs, net.PrivateSubnetIDs
 	app.AppLogGroupName, app.AppLogGroupArn, app.AccessLogBucket = logs.AppLogGroupName, logs.AppLogGroupArn, logs.AccessLogBucket
 	app.Database.Address, app.Database.SecretArn, app.Database.SecurityGroupID = db.Address, db.SecretArn, db.SecurityGroupID
+	if cfg.PrivateEndpoints {
+		app.Endpoints = &compute.VPCEndpoints{SecurityGroupID: net.EndpointSecurityGroupID, S3PrefixListID: net.S3PrefixListID}
+	}
 	web, err := compute.NewCompute(ctx, "compute", app)
 	if err != nil {
 		return err

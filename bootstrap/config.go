@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/octabyte/octabyte/config"
+	"github.com/octabyte/octabyte/internal/cli"
 	pulumiconfig "github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 )
 
@@ -72,8 +73,8 @@ func Parse(get func(key string) (string, bool)) (*Config, error) {
 }
 
 // Check is Parse in the shape the plan command takes.
-func Check(_ string, get func(key string) (string, bool)) ([]string, error) {
-	_, err := Parse(get)
+func Check(_ string, cfg map[string]string) ([]string, error) {
+	_, err := Parse(cli.Lookup(cfg))
 	return nil, err
 }
 
