@@ -72,8 +72,26 @@ func TestPrivateEndpointsLeaveNoInternetEgress(t *testing.T) {
 			require.NoError(t, rep.Err(), "%s %s", mode, stack)
 			for _, v := range rep.Violations {
 				assert.NotEqual(t, "NET-007", v.Rule.ID, "%s %s: %s", mode, stack, v.Finding.Message)
+				assert.NotEqual(t, "NET-009", v.Rule.ID, "decided at preview too: %s %s: %s", mode, stack, v.Finding.Message)
 			}
 		}
+	}
+}
+
+// NET-009 on the real endpoints: opening their group to anything but the
+// tasks' HTTPS fails the plan.
+func TestEndpointGroupOpenBeyondTheTasksFails(t *testing.T) {
+	for _, mode := range modes {
+		s := guardrails.FromPlan(runWith(t, "prod", mode, map[string]string{"octabyte:privateEndpoints": "true"}))
+		mutate(s, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "endpoints-in-task", func(in map[string]any) {
+			delete(in, "referencedSecurityGroupId")
+			in["cidrIpv4"] = "10.0.0.0/16"
+		})
+		var fired []string
+		for _, v := range guardrails.Evaluate(s, guardrails.Rules()).Blocking() {
+			fired = append(fired, v.Rule.ID)
+		}
+		assert.Equal(t, []string{"NET-009"}, fired, mode.String())
 	}
 }
 
@@ -107,4 +125,25 @@ func TestPlanRejectsAMisspeltKey(t *testing.T) {
 	var out, errOut bytes.Buffer
 	assert.Equal(t, 2, cli.Plan([]string{"--stack", "typo", "--dir", dir}, run, &out, &errOut))
 	assert.Contains(t, errOut.String(), "octabyte:desiredCont: no such setting; did you mean octabyte:desiredCount?")
+}
+
+// `go run . drift` is what the drift workflow runs on the preview's JSON.
+func TestDriftCommandExitsOneOnDriftOnly(t *testing.T) {
+	for _, tc := range []struct {
+		preview, instances string
+		code               int
+		out                string
+	}{
+		{"pending", "pending", 0, "pending maintenance: octabyte-prod: allocatedStorage 20 → 30"},
+		{"drift", "pending", 1, "drift: update aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule db-in-task: description"},
+		{"pending", "none", 1, "drift: update aws:rds/instance:Instance db"},
+	} {
+		var out, errOut bytes.Buffer
+		code := cli.Drift([]string{"--preview", "database/testdata/preview-" + tc.preview + ".json", "--instances", "database/testdata/instances-" + tc.instances + ".json"}, &out, &errOut)
+		assert.Equal(t, tc.code, code, errOut.String())
+		assert.Contains(t, out.String(), tc.out)
+	}
+	var out, errOut bytes.Buffer
+	assert.Equal(t, 2, cli.Drift([]string{"--preview", "preview.json"}, &out, &errOut))
+	assert.Contains(t, errOut.String(), "--preview and --instances are required")
 }

@@ -1,6 +1,7 @@
 // Command octabyte is the Pulumi program for the octabyte web service on
 // AWS. Run by the Pulumi CLI it deploys a stack; run as `go run . plan` it
-// shows the stack's full plan offline, with no AWS account.
+// shows the stack's full plan offline, with no AWS account; `go run . drift`
+// sorts a preview's changes into pending maintenance and drift.
 package main
 
 import (
@@ -20,8 +21,13 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "plan" {
-		os.Exit(cli.Plan(os.Args[2:], run, os.Stdout, os.Stderr))
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "plan":
+			os.Exit(cli.Plan(os.Args[2:], run, os.Stdout, os.Stderr))
+		case "drift": // the drift check: pending maintenance or drift?
+			os.Exit(cli.Drift(os.Args[2:], os.Stdout, os.Stderr))
+		}
 	}
 	pulumi.Run(run)
 }

@@ -549,7 +549,7 @@ func TestDriftCheckExpectsNoChangesOnBothStacks(t *testing.T) {
 	assert.ElementsMatch(t, []any{"staging", "prod"}, j.Strategy.Matrix["stack"])
 	p := j.step(t, "pulumi preview --refresh --expect-no-changes")
 	assert.Contains(t, p.Run, `pulumi preview --refresh --expect-no-changes`)
-	assert.Equal(t, "preview", p.ID)
+	assert.Equal(t, "changes", p.ID, "drift_test.go: the classification step is the one the reports read")
 	creds := j.stepsUsing("aws-actions/configure-aws-credentials")
 	require.Len(t, creds, 1)
 	assert.Equal(t, "${{ vars.AWS_PREVIEW_ROLE_ARN }}", creds[0].With["role-to-assume"], "drift checks are read-only")
