@@ -1,6 +1,7 @@
 package database_test
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,13 +18,11 @@ import (
 // of prod and `aws rds describe-db-instances` for its instance.
 func classify(t *testing.T, preview, instances string) database.DriftReport {
 	t.Helper()
-	p, err := os.Open(filepath.Join("testdata", "preview-"+preview+".json"))
+	p, err := os.ReadFile(filepath.Join("testdata", "preview-"+preview+".json"))
 	require.NoError(t, err)
-	defer p.Close()
-	i, err := os.Open(filepath.Join("testdata", "instances-"+instances+".json"))
+	i, err := os.ReadFile(filepath.Join("testdata", "instances-"+instances+".json"))
 	require.NoError(t, err)
-	defer i.Close()
-	rep, err := database.ClassifyDrift(p, i)
+	rep, err := database.ClassifyDrift(bytes.NewReader(p), bytes.NewReader(i))
 	require.NoError(t, err)
 	return rep
 }

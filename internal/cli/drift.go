@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"io"
@@ -24,17 +25,15 @@ func Drift(args []string, stdout, stderr io.Writer) int {
 	if *preview == "" || *instances == "" {
 		return fail(stderr, &exitError{2, fmt.Errorf("--preview and --instances are required")})
 	}
-	p, err := os.Open(*preview)
+	p, err := os.ReadFile(*preview)
 	if err != nil {
 		return fail(stderr, &exitError{2, err})
 	}
-	defer p.Close()
-	i, err := os.Open(*instances)
+	i, err := os.ReadFile(*instances)
 	if err != nil {
 		return fail(stderr, &exitError{2, err})
 	}
-	defer i.Close()
-	rep, err := database.ClassifyDrift(p, i)
+	rep, err := database.ClassifyDrift(bytes.NewReader(p), bytes.NewReader(i))
 	if err != nil {
 		return fail(stderr, &exitError{2, err})
 	}
