@@ -235,16 +235,7 @@ var networkRules = []Rule{
 				if !member(r.group, dbSGs) {
 					continue
 				}
-				switch {
-				case len(r.unknownCIDRs) > 0 || len(r.unknownPorts) > 0:
-					out = append(out, pending(r.res, append(r.unknownCIDRs, r.unknownPorts...), "database ingress"))
-				case len(r.cidrs) > 0 || r.from != port || r.to != port:
-					out = append(out, find(r.res, "database ingress from %v%v on %v-%v", r.cidrs, r.peer, r.from, r.to))
-				case len(r.unknownPeer) > 0 || !taskKnown:
-					out = append(out, pending(r.res, append(r.unknownPeer, "securityGroups of the service"), "database ingress source"))
-				case !member(r.peer, taskSGs):
-					out = append(out, find(r.res, "database ingress from %v, not the app tasks' group", r.peer))
-				}
+				out = append(out, fromTasksOnly(r, "database", port, taskSGs, taskKnown)...)
 			}
 			return out
 		},
@@ -362,6 +353,23 @@ var networkRules = []Rule{
 	},
 }
 
+// fromTasksOnly checks an ingress rule of a group that only the app tasks
+// may reach, on one TCP port: a finding when it admits anything else, a
+// pending one while its source or ports are unknown.
+func fromTasksOnly(r sgRule, what string, port float64, taskSGs []string, taskKnown bool) []Finding {
+	switch {
+	case len(r.unknownCIDRs) > 0 || len(r.unknownPorts) > 0:
+		return []Finding{pending(r.res, append(r.unknownCIDRs, r.unknownPorts...), "%s ingress", what)}
+	case len(r.cidrs) > 0 || r.protocol != "tcp" || r.from != port || r.to != port:
+		return []Finding{find(r.res, "%s ingress from %v%v on %s %v-%v", what, r.cidrs, r.peer, r.protocol, r.from, r.to)}
+	case len(r.unknownPeer) > 0 || !taskKnown:
+		return []Finding{pending(r.res, append(r.unknownPeer, "securityGroups of the service"), "%s ingress source", what)}
+	case !member(r.peer, taskSGs):
+		return []Finding{find(r.res, "%s ingress from %v, not the app tasks' group", what, r.peer)}
+	}
+	return nil
+}
+
 // endpointIngress checks the ingress of the interface endpoints' security
 // groups: HTTPS from the app tasks' group, nothing else.
 func endpointIngress(s *Stack) []Finding {
@@ -389,15 +397,8 @@ func endpointIngress(s *Stack) []Finding {
 		case !r.ingress:
 		case len(r.unknownGroup) > 0:
 			pendingRules = append(pendingRules, pending(r.res, r.unknownGroup, "whether this ingress reaches an interface endpoint"))
-		case !member(r.group, endpointSGs):
-		case len(r.unknownCIDRs) > 0 || len(r.unknownPorts) > 0:
-			out = append(out, pending(r.res, append(r.unknownCIDRs, r.unknownPorts...), "interface endpoint ingress"))
-		case len(r.cidrs) > 0 || r.protocol != "tcp" || r.from != 443 || r.to != 443:
-			out = append(out, find(r.res, "interface endpoint ingress from %v%v on %s %v-%v", r.cidrs, r.peer, r.protocol, r.from, r.to))
-		case len(r.unknownPeer) > 0 || !taskKnown:
-			out = append(out, pending(r.res, append(r.unknownPeer, "securityGroups of the service"), "interface endpoint ingress source"))
-		case !member(r.peer, taskSGs):
-			out = append(out, find(r.res, "interface endpoint ingress from %v, not the app tasks' group", r.peer))
+		case member(r.group, endpointSGs):
+			out = append(out, fromTasksOnly(r, "interface endpoint", 443, taskSGs, taskKnown)...)
 		}
 	}
 	return append(out, pendingRules...)
