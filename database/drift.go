@@ -41,10 +41,10 @@ var pendingFields = map[string]string{
 // previewStep is the part of a `pulumi preview --json` step (Pulumi's
 // display.PreviewStep) the classification reads.
 type previewStep struct {
-	Op           string `json:"op"`
-	URN          string `json:"urn"`
-	OldState     *state `json:"oldState"`
-	NewState     *state `json:"newState"`
+	Op           string   `json:"op"`
+	URN          string   `json:"urn"`
+	OldState     *state   `json:"oldState"`
+	NewState     *state   `json:"newState"`
 	DiffReasons  []string `json:"diffReasons"`
 	DetailedDiff map[string]struct {
 		Kind string `json:"kind"`

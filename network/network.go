@@ -41,12 +41,13 @@ type NetworkArgs struct {
 	NAT                  NATStrategy // default NATSingle
 	FlowLogRetentionDays int         // VPC flow log retention; default 14
 	S3GatewayEndpoint    bool        // free S3 gateway endpoint: ECR image layers skip the NAT's per-GB charge
+	AccountID            string      // the deploying account, for trust-policy conditions
+	Region               string      // the stack's region, for trust-policy conditions
+
 	// InterfaceEndpoints are the AWS services (ecr.api, logs, ...) reached
 	// through interface endpoints with private DNS in the private subnets;
 	// their security group admits no one until a client adds its rule.
 	InterfaceEndpoints []string
-	AccountID            string      // the deploying account, for trust-policy conditions
-	Region               string      // the stack's region, for trust-policy conditions
 }
 
 func (a NetworkArgs) withDefaults() NetworkArgs {
