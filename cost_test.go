@@ -146,11 +146,38 @@ func TestCostLevers(t *testing.T) {
 		{"single NAT gateway", map[string]string{"octabyte:natGateways": "single"}, map[string]string{"octabyte:natGateways": "onePerAz"}},
 		{"NAT instance", map[string]string{"octabyte:natGateways": "instance"}, map[string]string{"octabyte:natGateways": "single"}},
 		{"single-AZ database", map[string]string{"octabyte:dbMultiAz": "false"}, map[string]string{"octabyte:dbMultiAz": "true"}},
+		{"no interface endpoints", map[string]string{"octabyte:privateEndpoints": "false"}, map[string]string{"octabyte:privateEndpoints": "true"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cheap, costly := estimateWith(t, "staging", tc.cheap), estimateWith(t, "staging", tc.costly)
 			assert.Less(t, cheap.Total, costly.Total)
 		})
+	}
+}
+
+// With private endpoints the tasks send nothing through NAT: its data line
+// drops to zero while the endpoints' hours and data appear.
+func TestPrivateEndpointsMoveTheTasksTrafficOffNAT(t *testing.T) {
+	on := estimateWith(t, "staging", map[string]string{"octabyte:privateEndpoints": "true"})
+	off := estimateWith(t, "staging", nil)
+	item := func(e *cost.Estimate, name string) (float64, bool) {
+		for _, l := range e.Lines {
+			if l.Item == name {
+				return l.Monthly, true
+			}
+		}
+		return 0, false
+	}
+	nat, _ := item(on, "NAT data processing")
+	assert.Zero(t, nat)
+	nat, _ = item(off, "NAT data processing")
+	assert.Positive(t, nat)
+	for _, svc := range []string{"ecr.api", "ecr.dkr", "logs", "secretsmanager"} {
+		monthly, ok := item(on, "VPC endpoint "+svc)
+		assert.True(t, ok, svc)
+		assert.InDelta(t, 2*730*0.011, monthly, 0.01, "%s: 2 AZs in ap-south-1", svc)
+		_, ok = item(off, "VPC endpoint "+svc)
+		assert.False(t, ok, svc)
 	}
 }

@@ -226,6 +226,18 @@ func TestEveryRuleCatchesItsViolation(t *testing.T) {
 		"NET-007": func(s *guardrails.Stack) {
 			mutate(s, sgOut, "task-out-db", func(in map[string]any) { delete(in, "referencedSecurityGroupId"); in["cidrIpv4"] = "0.0.0.0/0" })
 		},
+		"NET-008": func(s *guardrails.Stack) {
+			add(s, guardrails.Resource{Type: "aws:ec2/subnet:Subnet", Name: "vpc-public-1", URN: "urn:subnet",
+				Inputs: map[string]any{"cidrBlock": "10.0.0.0/24", "mapPublicIpOnLaunch": true}})
+		},
+		"NET-009": func(s *guardrails.Stack) {
+			// An endpoint behind the load balancer's group, open to the internet on 80.
+			alb := resourceNamed(s, "aws:ec2/securityGroup:SecurityGroup", "alb")
+			add(s, guardrails.Resource{Type: "aws:ec2/vpcEndpoint:VpcEndpoint", Name: "logs", URN: "urn:logs",
+				Inputs: map[string]any{"vpcEndpointType": "Interface", "serviceName": "com.amazonaws.ap-south-1.logs"}, Outputs: map[string]any{}})
+			reference(s, "aws:ec2/vpcEndpoint:VpcEndpoint", "logs", "securityGroupIds", alb)
+			mutate(s, "aws:ec2/vpcEndpoint:VpcEndpoint", "logs", func(in map[string]any) { in["securityGroupIds"] = []any{in["securityGroupIds"]} })
+		},
 		"DATA-001": func(s *guardrails.Stack) {
 			mutate(s, rds, "", func(in map[string]any) { in["storageEncrypted"] = false })
 		},

@@ -1,6 +1,7 @@
 // Command octabyte is the Pulumi program for the octabyte web service on
 // AWS. Run by the Pulumi CLI it deploys a stack; run as `go run . plan` it
-// shows the stack's full plan offline, with no AWS account.
+// shows the stack's full plan offline, with no AWS account; `go run . drift`
+// sorts a preview's changes into pending maintenance and drift.
 package main
 
 import (
@@ -23,8 +24,13 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "plan" {
-		os.Exit(cli.Plan(os.Args[2:], run, os.Stdout, os.Stderr))
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "plan":
+			os.Exit(cli.Plan(os.Args[2:], run, os.Stdout, os.Stderr))
+		case "drift": // the drift check: pending maintenance or drift?
+			os.Exit(cli.Drift(os.Args[2:], os.Stdout, os.Stderr))
+		}
 	}
 	pulumi.Run(run)
 }
@@ -39,7 +45,13 @@ func run(ctx *pulumi.Context) error {
 	if err := cfg.DeployError(!ctx.DryRun() && !ctx.RunningWithMocks()); err != nil {
 		return err
 	}
-	for _, w := range cfg.Warnings { // e.g. no image yet: the service runs 0 tasks
+	// Before anything is registered: a config that would replace the
+	// database is refused in protected stacks, warned in others.
+	replacing, err := database.GuardReplacement(ctx, &cfg.Database)
+	if err != nil {
+		return err
+	}
+	for _, w := range append(cfg.Warnings, replacing...) { // e.g. no image yet: the service runs 0 tasks
 		if err := ctx.Log.Warn(w, nil); err != nil {
 			return err
 		}
@@ -87,6 +99,9 @@ func run(ctx *pulumi.Context) error {
 	app.VpcID, app.PublicSubnetIDs, app.PrivateSubnetIDs = net.VpcID, net.PublicSubnetIDs, net.PrivateSubnetIDs
 	app.AppLogGroupName, app.AppLogGroupArn, app.AccessLogBucket = logs.AppLogGroupName, logs.AppLogGroupArn, logs.AccessLogBucket
 	app.Database.Address, app.Database.SecretArn, app.Database.SecurityGroupID = db.Address, db.SecretArn, db.SecurityGroupID
+	if cfg.PrivateEndpoints {
+		app.Endpoints = &compute.VPCEndpoints{SecurityGroupID: net.EndpointSecurityGroupID, S3PrefixListID: net.S3PrefixListID}
+	}
 	web, err := compute.NewCompute(ctx, "compute", app)
 	if err != nil {
 		return err

@@ -68,6 +68,7 @@ func everything(t *testing.T, stack string) *plan.Plan {
 			"octabyte:domainName":           "app.example.com",
 			"octabyte:slackWorkspaceId":     "T07EA123LEP",
 			"octabyte:slackChannelId":       "C07EZ1ABC23",
+			"octabyte:privateEndpoints":     "true",
 		})
 		if stack != "prod" { // the staging-only levers
 			cfg["octabyte:natGateways"] = "instance"

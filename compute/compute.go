@@ -77,6 +77,7 @@ type ComputeArgs struct {
 	HealthCheckGraceSeconds int  // default 60
 	DeletionProtection      bool // ALB deletion protection
 	ForceDelete             bool // let `pulumi destroy` delete a repository that holds images
+	ProtectRepository       bool // Pulumi protect on the repository: the engine refuses to delete or replace it (prod)
 	Autoscaling             AutoscalingArgs
 	// ScheduledDesiredCount: a sleep schedule sets the desired count
 	// (0 at night), so later updates leave it as it is.
@@ -96,6 +97,9 @@ type ComputeArgs struct {
 	AccessLogBucket pulumi.StringInput // ALB access logs; must already allow ELB delivery
 
 	Database DatabaseEndpoint
+	// Endpoints, when set, carry the tasks' AWS traffic: they then have
+	// no egress to the internet at all.
+	Endpoints *VPCEndpoints
 }
 
 func (a ComputeArgs) withDefaults() ComputeArgs {

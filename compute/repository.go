@@ -52,7 +52,7 @@ func newRepository(ctx *pulumi.Context, a ComputeArgs, parent pulumi.ResourceOpt
 			&ecr.RepositoryEncryptionConfigurationArgs{EncryptionType: pulumi.String("AES256")},
 		},
 		ForceDelete: pulumi.Bool(a.ForceDelete),
-	}, parent)
+	}, parent, pulumi.Protect(a.ProtectRepository))
 	if err != nil {
 		return nil, err
 	}

@@ -52,23 +52,31 @@ func readDatabase(r *reader, stack string, retention int) database.DatabaseArgs 
 		BackupWindow:          r.str("dbBackupWindow", "19:00-20:00", "Daily backup window, UTC hh:mm-hh:mm (19:00 UTC is 00:30 in India)"),
 		MaintenanceWindow:     r.str("dbMaintenanceWindow", "sun:20:30-sun:21:30", "Weekly maintenance window, UTC ddd:hh:mm-ddd:hh:mm"),
 		DeletionProtection:    r.boolean("dbDeletionProtection", false, "Refuse to delete the database"),
-		FinalSnapshot:         r.boolean("dbFinalSnapshot", false, "Take a final snapshot when the database is deleted"),
-		SlowQueryMs:           r.integer("dbSlowQueryMs", 500, "Log statements slower than this many milliseconds (log_min_duration_statement)", 1, 3600000),
-		PerformanceInsights:   r.boolean("dbPerformanceInsights", true, "Performance Insights / Database Insights standard mode (7 days free)"),
-		MonitoringInterval:    r.oneOf("dbMonitoringInterval", 0, "Enhanced monitoring interval in seconds (0 turns it off)", MonitoringIntervals),
-		LogRetentionDays:      retention,
+		ApplyImmediately: r.boolean("dbApplyImmediately", true,
+			"Apply database changes now (true) or in the maintenance window (false: previews show them until then; the drift check reports them as pending maintenance)"),
+		FinalSnapshot:       r.boolean("dbFinalSnapshot", false, "Take a final snapshot when the database is deleted"),
+		SlowQueryMs:         r.integer("dbSlowQueryMs", 500, "Log statements slower than this many milliseconds (log_min_duration_statement)", 1, 3600000),
+		PerformanceInsights: r.boolean("dbPerformanceInsights", true, "Performance Insights / Database Insights standard mode (7 days free)"),
+		MonitoringInterval:  r.oneOf("dbMonitoringInterval", 0, "Enhanced monitoring interval in seconds (0 turns it off)", MonitoringIntervals),
+		LogRetentionDays:    retention,
 	}
 	if !instanceClassPattern.MatchString(d.InstanceClass) {
 		r.fail("dbInstanceClass", d.InstanceClass, "must look like db.<family>.<size>, e.g. db.t3.micro")
 	}
-	if d.MaxAllocatedStorageGB < d.AllocatedStorageGB {
-		r.fail("dbMaxAllocatedStorageGb", fmt.Sprint(d.MaxAllocatedStorageGB), "must be at least octabyte:dbAllocatedStorageGb (%d)", d.AllocatedStorageGB)
+	// Storage autoscaling needs room above the allocated storage: RDS
+	// rejects a MaxAllocatedStorage equal to AllocatedStorage.
+	if d.MaxAllocatedStorageGB <= d.AllocatedStorageGB {
+		r.fail("dbMaxAllocatedStorageGb", fmt.Sprint(d.MaxAllocatedStorageGB), "must be greater than octabyte:dbAllocatedStorageGb (%d)", d.AllocatedStorageGB)
 	}
-	if !windowPattern.MatchString(d.BackupWindow) {
+	backupOK, maintenanceOK := windowPattern.MatchString(d.BackupWindow), maintenancePattern.MatchString(d.MaintenanceWindow)
+	if !backupOK {
 		r.fail("dbBackupWindow", d.BackupWindow, "must be hh:mm-hh:mm in UTC, e.g. 19:00-20:00")
 	}
-	if !maintenancePattern.MatchString(d.MaintenanceWindow) {
+	if !maintenanceOK {
 		r.fail("dbMaintenanceWindow", d.MaintenanceWindow, "must be ddd:hh:mm-ddd:hh:mm in UTC, e.g. sun:20:30-sun:21:30")
+	}
+	if backupOK && maintenanceOK {
+		checkWindows(r, d.BackupWindow, d.MaintenanceWindow)
 	}
 	if !dbNamePattern.MatchString(d.DBName) {
 		r.fail("dbName", d.DBName, "must start with a letter and hold only lowercase letters, digits and _ (at most 63)")
@@ -112,7 +120,7 @@ func readCompute(r *reader, c *Config) compute.ComputeArgs {
 		Memory:       r.integer("memory", 512, "Task memory in MiB (must be a size Fargate offers for the CPU)", 512, 122880),
 		Architecture: compute.Architecture(r.str("cpuArchitecture", string(compute.ARM64),
 			"Task CPU architecture: ARM64 (Graviton, ~20% cheaper) or X86_64", string(compute.ARM64), string(compute.X8664))),
-		FargateSpot:             r.boolean("fargateSpot", false, "Run tasks on Fargate Spot: about 70% cheaper, may be interrupted with 2 minutes' notice"),
+		FargateSpot:             r.boolean("fargateSpot", false, "Run tasks on Fargate Spot (X86_64 or ARM64 on platform 1.4.0, the LATEST a service gets): about 70% cheaper, may be interrupted with 2 minutes' notice"),
 		ContainerInsights:       r.boolean("containerInsights", false, "ECS Container Insights (per-task metrics, billed as custom metrics)"),
 		EnableExecuteCommand:    r.boolean("enableExecuteCommand", false, "Allow ECS Exec into running tasks"),
 		KeepImages:              r.integer("ecrKeepImages", 20, "Release images ECR keeps; older ones expire", 1, 1000),
@@ -144,9 +152,6 @@ func readCompute(r *reader, c *Config) compute.ComputeArgs {
 		r.fail("cpu", fmt.Sprint(a.CPU), "must be one of 256, 512, 1024, 2048, 4096, 8192, 16384")
 	} else if !slices.Contains(mem, a.Memory) {
 		r.fail("memory", fmt.Sprint(a.Memory), "Fargate offers %s MiB with cpu %d", joinInts(mem), a.CPU)
-	}
-	if a.Architecture == compute.ARM64 && a.FargateSpot {
-		r.fail("fargateSpot", "true", "Fargate Spot runs only X86_64 tasks: set octabyte:cpuArchitecture to X86_64 or turn Spot off")
 	}
 	if s := a.Autoscaling; s.Enabled && s.Min > s.Max {
 		r.fail("autoscalingMin", fmt.Sprint(s.Min), "must not exceed octabyte:autoscalingMax (%d)", s.Max)

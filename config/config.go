@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/netip"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -77,14 +79,29 @@ type Config struct {
 	IAMPath     string
 	IAMBoundary string
 
+	// PrivateEndpoints: the tasks reach AWS through VPC endpoints and have
+	// no internet egress.
+	PrivateEndpoints bool
+
 	// Warnings are valid but noteworthy settings, shown by the plan and
 	// logged by the program.
 	Warnings []string
 }
 
-// Load reads the running stack's config.
+// Load reads the running stack's config. Every key the stack sets is
+// checked, so a misspelt one is an error rather than a setting that never
+// takes effect: the Pulumi CLI hands a Go program the whole stack config as
+// JSON in PULUMI_CONFIG (what pulumi.Run itself reads). Under the mock
+// engine that variable is unset; the offline plan checks the stack file's
+// keys itself.
 func Load(ctx *pulumi.Context) (*Config, error) {
-	return Parse(ctx.Stack(), getter(ctx))
+	var all map[string]string
+	if raw := os.Getenv(pulumi.EnvConfig); raw != "" {
+		if err := json.Unmarshal([]byte(raw), &all); err != nil {
+			return nil, fmt.Errorf("%s: %w", pulumi.EnvConfig, err)
+		}
+	}
+	return Parse(ctx.Stack(), getter(ctx), slices.Collect(maps.Keys(all))...)
 }
 
 func getter(ctx *pulumi.Context) func(string) (string, bool) {
@@ -113,10 +130,13 @@ func Raw(ctx *pulumi.Context) map[string]string {
 }
 
 // Parse builds a Config from raw values ("namespace:key" → string, as
-// Pulumi passes them). It returns every problem found, joined.
-func Parse(stack string, get func(key string) (string, bool)) (*Config, error) {
+// Pulumi passes them). keys are the keys the stack sets, when known: one in
+// the octabyte namespace that no setting reads is an error. It returns
+// every problem found, joined.
+func Parse(stack string, get func(key string) (string, bool), keys ...string) (*Config, error) {
 	r := &reader{get: get}
 	c := read(r, stack)
+	r.unknownKeys(keys)
 	if len(r.errs) > 0 {
 		return nil, fmt.Errorf("invalid config for stack %q:\n%w", stack, errors.Join(r.errs...))
 	}
@@ -144,11 +164,14 @@ func read(r *reader, stack string) *Config {
 	c.Network = readNetwork(r, stack, c.LogRetentionDays)
 	c.Network.Region = c.Region
 	forceDestroy := r.boolean("forceDestroy", true, "Let `pulumi destroy` delete non-empty buckets and repositories (disposable stacks only)")
+	protect := r.boolean("protectResources", false,
+		"Pulumi protect on the database, the image repository and the access-log bucket: no delete or replacement until lifted (prod)")
 	c.Logging = readLogging(r, c.LogRetentionDays, forceDestroy)
-	c.Logging.Region = c.Region
+	c.Logging.Region, c.Logging.Protect = c.Region, protect
 	c.Database = readDatabase(r, stack, c.LogRetentionDays)
+	c.Database.Protect = protect
 	c.Compute = readCompute(r, c)
-	c.Compute.ForceDelete = forceDestroy
+	c.Compute.ForceDelete, c.Compute.ProtectRepository = forceDestroy, protect
 	c.AppCommit = r.str("appCommit", "", "Git commit (40 hex digits) appImage was built from; set by the deploy workflow, which never deploys an older commit over it")
 	switch {
 	case c.AppCommit == "":
@@ -158,6 +181,7 @@ func read(r *reader, stack string) *Config {
 		r.fail("appCommit", c.AppCommit, "names the commit of octabyte:appImage, which is not set")
 	}
 	c.Domain = readDomain(r, c)
+	c.PrivateEndpoints = readPrivateEndpoints(r, c)
 	c.Monitoring = readMonitoring(r, c)
 	c.Cost = readCost(r)
 	c.Budget = Budget{
@@ -285,7 +309,7 @@ func readProvider(r *reader) (string, map[string]string) {
 
 func readNetwork(r *reader, stack string, retention int) network.NetworkArgs {
 	n := network.NetworkArgs{
-		CIDR:    r.str("vpcCidr", "10.0.0.0/16", "Private IPv4 CIDR block of the VPC, /16 to /18 (room for /24 public and /20 private subnets per AZ)"),
+		CIDR:    r.str("vpcCidr", "10.0.0.0/16", "Private IPv4 CIDR block of the VPC, /16 or /17 (/18 fits 2 AZs only): awsx gives each AZ an equal block holding a /24 public and a /20 private subnet"),
 		AZCount: r.integer("azCount", 2, "Availability zones; each gets one public and one private subnet", 2, 3),
 		NAT: network.NATStrategy(r.str("natGateways", string(network.NATSingle),
 			"Outbound NAT: single (one NAT gateway), onePerAz (no cross-AZ dependency) or instance (one t4g.nano NAT instance, non-production only)",
@@ -302,7 +326,26 @@ func readNetwork(r *reader, stack string, retention int) network.NetworkArgs {
 	return n
 }
 
-// checkCIDR accepts a private IPv4 block large enough for the subnet layout.
+// readPrivateEndpoints gives the network an interface endpoint for each AWS
+// service the tasks use (ECS Exec's too, when it is on).
+func readPrivateEndpoints(r *reader, c *Config) bool {
+	on := r.boolean("privateEndpoints", false,
+		"Tasks reach ECR, CloudWatch Logs and Secrets Manager through interface endpoints and get no internet egress (each endpoint is billed per AZ-hour)")
+	if !on {
+		return false
+	}
+	c.Network.InterfaceEndpoints = slices.Clone(compute.EndpointServices)
+	if c.Compute.EnableExecuteCommand {
+		c.Network.InterfaceEndpoints = append(c.Network.InterfaceEndpoints, compute.ExecEndpointService)
+	}
+	if !c.Network.S3GatewayEndpoint {
+		r.fail("s3GatewayEndpoint", "false", "must be true when octabyte:privateEndpoints is true: ECR serves image layers from S3, which tasks without internet egress reach only through the gateway endpoint")
+	}
+	return true
+}
+
+// checkCIDR accepts a private IPv4 block in which awsx can allocate the
+// subnet layout (network.SubnetLayout models its allocator).
 func checkCIDR(cidr string, azs int) error {
 	prefix, err := netip.ParsePrefix(cidr)
 	if err != nil || !prefix.Addr().Is4() {
@@ -315,9 +358,12 @@ func checkCIDR(cidr string, azs int) error {
 	if !slices.ContainsFunc(private, func(p netip.Prefix) bool { return p.Contains(prefix.Addr()) }) {
 		return fmt.Errorf("must be in a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)")
 	}
-	need := azs * (1<<(32-network.PublicSubnetMask) + 1<<(32-network.PrivateSubnetMask))
-	if have := 1 << (32 - prefix.Bits()); prefix.Bits() < 16 || have < need {
-		return fmt.Errorf("must be between /16 and the size that fits %d AZs of /%d public and /%d private subnets", azs, network.PublicSubnetMask, network.PrivateSubnetMask)
+	// AWS allows VPC blocks from /16 to /28.
+	if prefix.Bits() < 16 {
+		return fmt.Errorf("must be /16 or smaller (AWS's largest VPC block)")
+	}
+	if _, err := network.SubnetLayout(cidr, azs); err != nil {
+		return fmt.Errorf("is too small for %d AZs: %s; use a /16 or /17", azs, err)
 	}
 	return nil
 }

@@ -3,11 +3,13 @@ package config_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
@@ -75,13 +77,18 @@ func TestInvalidValuesNameKeyValueAndAllowed(t *testing.T) {
 		{"octabyte:dbEngineVersion", "9.6", []string{"octabyte:dbEngineVersion", "14, 15, 16, 17"}},
 		{"octabyte:dbAllocatedStorageGb", "10", []string{"octabyte:dbAllocatedStorageGb", "between 20 and 65536"}},
 		{"octabyte:dbMaxAllocatedStorageGb", "19", []string{"octabyte:dbMaxAllocatedStorageGb"}},
+		{"octabyte:dbMaxAllocatedStorageGb", "20", []string{`octabyte:dbMaxAllocatedStorageGb = "20": must be greater than octabyte:dbAllocatedStorageGb (20)`}},
+		{"octabyte:dbBackupWindow", "19:00-19:20", []string{`octabyte:dbBackupWindow = "19:00-19:20": must be at least 30 minutes`}},
+		{"octabyte:dbMaintenanceWindow", "sun:20:30-sun:20:50", []string{`octabyte:dbMaintenanceWindow = "sun:20:30-sun:20:50": must be at least 30 minutes`}},
+		{"octabyte:dbMaintenanceWindow", "mon:19:30-mon:20:30", []string{`octabyte:dbMaintenanceWindow = "mon:19:30-mon:20:30": overlaps octabyte:dbBackupWindow (19:00-20:00, daily)`}},
+		{"octabyte:protectResources", "yes", []string{"octabyte:protectResources", "true or false"}},
+		{"octabyte:dbApplyImmediately", "later", []string{"octabyte:dbApplyImmediately", "true or false"}},
 		{"octabyte:dbBackupWindow", "7pm", []string{"octabyte:dbBackupWindow", "hh:mm-hh:mm"}},
 		{"octabyte:dbMonitoringInterval", "20", []string{"octabyte:dbMonitoringInterval", "0, 1, 5, 10, 15, 30, 60"}},
 		{"octabyte:dbUsername", "postgres", []string{"octabyte:dbUsername", "reserved"}},
 		{"octabyte:memory", "4096", []string{"octabyte:memory", "512, 1024, 2048 MiB with cpu 256"}},
 		{"octabyte:cpu", "300", []string{"octabyte:cpu", "256, 512, 1024"}},
 		{"octabyte:cpuArchitecture", "arm", []string{"octabyte:cpuArchitecture", "ARM64, X86_64"}},
-		{"octabyte:fargateSpot", "true", []string{"octabyte:fargateSpot", "X86_64"}},
 		{"octabyte:appImage", "sha256:abc", []string{"octabyte:appImage", "64 hex"}},
 		{"octabyte:appImage", "my image", []string{"octabyte:appImage", "tag"}},
 		{"octabyte:appCommit", "abc123", []string{"octabyte:appCommit", "40 lowercase hex"}},
@@ -124,6 +131,132 @@ func TestInvalidValuesNameKeyValueAndAllowed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A key the program does not read is an error naming it and the closest
+// known key, not a setting that silently never takes effect.
+func TestUnknownKeysNameTheClosestKnownOne(t *testing.T) {
+	cases := map[string]string{
+		"octabyte:desiredCont":      "did you mean octabyte:desiredCount?",
+		"octabyte:dbmultiaz":        "did you mean octabyte:dbMultiAz?",
+		"octabyte:protectResource":  "did you mean octabyte:protectResources?",
+		"octabyte:privateEndpoint":  "did you mean octabyte:privateEndpoints?",
+		"octabyte:alarmEmail":       "did you mean octabyte:alarmEmails?",
+		"octabyte:dbBackupWindows":  "did you mean octabyte:dbBackupWindow?",
+		"octabyte:logRetentionDay":  "did you mean octabyte:logRetentionDays?",
+		"octabyte:vpcCIDR":          "did you mean octabyte:vpcCidr?",
+		"octabyte:nat":              "octabyte:nat: no such setting",
+		"octabyte:fargateSpotArm64": "did you mean octabyte:fargateSpot?",
+	}
+	for key, want := range cases {
+		cfg := stackConfig(t, "staging")
+		cfg[key] = "x"
+		_, err := config.Parse("staging", func(k string) (string, bool) { v, ok := cfg[k]; return v, ok }, slices.Collect(maps.Keys(cfg))...)
+		require.Error(t, err, key)
+		assert.Contains(t, err.Error(), key+": no such setting", key)
+		assert.Contains(t, err.Error(), want, key)
+	}
+	// Other namespaces belong to providers and Pulumi itself.
+	cfg := stackConfig(t, "staging")
+	cfg["aws:profile"] = "dev"
+	_, err := config.Parse("staging", func(k string) (string, bool) { v, ok := cfg[k]; return v, ok }, slices.Collect(maps.Keys(cfg))...)
+	assert.NoError(t, err)
+}
+
+// The offline plan and `pulumi up` both see every key: under the CLI the
+// program reads them from PULUMI_CONFIG, as pulumi.Run does.
+func TestLoadChecksEveryKeyPulumiPasses(t *testing.T) {
+	cfg := stackConfig(t, "staging")
+	cfg["octabyte:desiredCont"] = "3"
+	raw, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	t.Setenv("PULUMI_CONFIG", string(raw))
+	_, err = plan.Run(func(ctx *pulumi.Context) error {
+		_, err := config.Load(ctx)
+		return err
+	}, "staging", cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "octabyte:desiredCont: no such setting; did you mean octabyte:desiredCount?")
+}
+
+// awsx splits the VPC into one block per AZ (see network.SubnetLayout):
+// a /18 holds 2 AZs' /24 + /20 subnets but not 3.
+func TestVpcCidrMustFitAwsxSubnetLayout(t *testing.T) {
+	for _, tc := range []struct {
+		cidr, azs string
+		ok        bool
+	}{
+		{"10.0.0.0/16", "2", true}, {"10.0.0.0/16", "3", true},
+		{"10.0.0.0/17", "2", true}, {"10.0.0.0/17", "3", true},
+		{"10.0.0.0/18", "2", true}, {"10.0.0.0/18", "3", false},
+		{"10.0.0.0/19", "2", false}, {"10.0.0.0/15", "2", false},
+	} {
+		cfg := stackConfig(t, "staging")
+		cfg["octabyte:vpcCidr"], cfg["octabyte:azCount"] = tc.cidr, tc.azs
+		_, err := parse("staging", cfg)
+		if tc.ok {
+			assert.NoError(t, err, "%s with %s AZs", tc.cidr, tc.azs)
+			continue
+		}
+		require.Error(t, err, "%s with %s AZs", tc.cidr, tc.azs)
+		assert.Contains(t, err.Error(), fmt.Sprintf("octabyte:vpcCidr = %q", tc.cidr))
+	}
+	cfg := stackConfig(t, "staging")
+	cfg["octabyte:vpcCidr"], cfg["octabyte:azCount"] = "10.0.0.0/18", "3"
+	_, err := parse("staging", cfg)
+	assert.Contains(t, err.Error(), "is too small for 3 AZs")
+}
+
+// RDS: each window at least 30 minutes, and the daily backup window never
+// inside the weekly maintenance window, across midnight and the week's end.
+func TestBackupAndMaintenanceWindows(t *testing.T) {
+	for _, tc := range []struct {
+		backup, maintenance string
+		ok                  bool
+	}{
+		{"19:00-20:00", "sun:20:30-sun:21:30", true},
+		{"19:00-19:30", "sun:20:00-sun:20:30", true},
+		{"23:30-00:30", "mon:00:30-mon:01:00", true},
+		{"23:30-00:30", "mon:00:00-mon:01:00", false}, // the backup window runs past midnight into it
+		{"00:00-01:00", "sun:23:30-mon:00:30", false}, // the maintenance window wraps the week
+		{"19:00-20:00", "wed:19:59-wed:21:00", false},
+		{"19:00-20:00", "wed:20:00-wed:21:00", true},
+	} {
+		cfg := stackConfig(t, "staging")
+		cfg["octabyte:dbBackupWindow"], cfg["octabyte:dbMaintenanceWindow"] = tc.backup, tc.maintenance
+		_, err := parse("staging", cfg)
+		if tc.ok {
+			assert.NoError(t, err, "%s / %s", tc.backup, tc.maintenance)
+		} else if assert.Error(t, err, "%s / %s", tc.backup, tc.maintenance) {
+			assert.Contains(t, err.Error(), "octabyte:dbMaintenanceWindow")
+			assert.Contains(t, err.Error(), "overlaps octabyte:dbBackupWindow")
+		}
+	}
+}
+
+// Fargate Spot runs ARM64 tasks on platform 1.4.0 or later (ECS API
+// reference, CapacityProviderStrategyItem), the LATEST a service gets.
+func TestFargateSpotRunsBothArchitectures(t *testing.T) {
+	for _, arch := range []string{"ARM64", "X86_64"} {
+		cfg := stackConfig(t, "staging")
+		cfg["octabyte:fargateSpot"], cfg["octabyte:cpuArchitecture"] = "true", arch
+		c, err := parse("staging", cfg)
+		require.NoError(t, err, arch)
+		assert.True(t, c.Compute.FargateSpot)
+	}
+}
+
+func TestProdProtectsItsDataAndDefersDatabaseChanges(t *testing.T) {
+	prod, err := parse("prod", stackConfig(t, "prod"))
+	require.NoError(t, err)
+	assert.True(t, prod.Database.Protect)
+	assert.True(t, prod.Compute.ProtectRepository)
+	assert.True(t, prod.Logging.Protect)
+	assert.False(t, prod.Database.ApplyImmediately, "prod's changes wait for the maintenance window")
+	staging, err := parse("staging", stackConfig(t, "staging"))
+	require.NoError(t, err)
+	assert.False(t, staging.Database.Protect || staging.Compute.ProtectRepository || staging.Logging.Protect)
+	assert.True(t, staging.Database.ApplyImmediately)
 }
 
 func TestValidFargateSizesAreAccepted(t *testing.T) {

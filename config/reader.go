@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/agext/levenshtein"
 )
 
 // Key describes one project config key: the same facts Pulumi.yaml declares.
@@ -109,4 +112,30 @@ func joinInts(v []int) string {
 		s[i] = strconv.Itoa(n)
 	}
 	return strings.Join(s, ", ")
+}
+
+// unknownKeys reports each key of the octabyte namespace that no setting
+// declared, with the declared key it most resembles (a typo such as
+// octabyte:desiredCont would otherwise be silently ignored).
+func (r *reader) unknownKeys(keys []string) {
+	sort.Strings(keys)
+	for _, key := range keys {
+		name, ok := strings.CutPrefix(key, Namespace+":")
+		if !ok || slices.ContainsFunc(r.keys, func(k Key) bool { return k.Name == name }) {
+			continue
+		}
+		r.errs = append(r.errs, fmt.Errorf("%s: no such setting; did you mean %s:%s? (every key is listed in Pulumi.yaml)", key, Namespace, r.closest(name)))
+	}
+}
+
+// closest is the declared key with the smallest edit distance to name,
+// ignoring case (desiredcount is desiredCount).
+func (r *reader) closest(name string) string {
+	best, dist := "", -1
+	for _, k := range r.keys {
+		if d := levenshtein.Distance(strings.ToLower(name), strings.ToLower(k.Name), nil); dist < 0 || d < dist {
+			best, dist = k.Name, d
+		}
+	}
+	return best
 }

@@ -8,6 +8,8 @@ type Prices struct {
 	AsOf   string // when these figures were read
 
 	NATHour, NATPerGB              float64
+	InterfaceEndpointHour          float64 // per interface endpoint per AZ
+	InterfaceEndpointGB            float64 // data processed, first PB tier
 	PublicIPv4Hour                 float64
 	ALBHour, LCUHour               float64
 	FargateVCPUHour, FargateGBHour map[string]float64 // by CPU architecture
@@ -44,7 +46,8 @@ var Sources = map[string]string{
 	// t4g sizes scale linearly (nano = medium / 8); the AWS Price List API
 	// gives t4g.medium Linux on-demand as $0.0224/h in ap-south-1 and
 	// $0.0336/h in us-east-1.
-	"EC2, EBS": "https://aws.amazon.com/ec2/pricing/on-demand/, https://aws.amazon.com/ebs/pricing/",
+	"EC2, EBS":                "https://aws.amazon.com/ec2/pricing/on-demand/, https://aws.amazon.com/ebs/pricing/",
+	"VPC interface endpoints": "https://aws.amazon.com/privatelink/pricing/",
 }
 
 // PriceTable holds the regions the estimate knows.
@@ -52,6 +55,7 @@ var PriceTable = map[string]Prices{
 	"ap-south-1": {
 		Region: "ap-south-1", AsOf: "2026-11",
 		NATHour: 0.056, NATPerGB: 0.056, PublicIPv4Hour: 0.005,
+		InterfaceEndpointHour: 0.011, InterfaceEndpointGB: 0.01,
 		ALBHour: 0.0239, LCUHour: 0.008,
 		FargateVCPUHour:     map[string]float64{"X86_64": 0.04656, "ARM64": 0.03725},
 		FargateGBHour:       map[string]float64{"X86_64": 0.00511, "ARM64": 0.00409},
@@ -68,6 +72,7 @@ var PriceTable = map[string]Prices{
 	"us-east-1": {
 		Region: "us-east-1", AsOf: "2026-11",
 		NATHour: 0.045, NATPerGB: 0.045, PublicIPv4Hour: 0.005,
+		InterfaceEndpointHour: 0.01, InterfaceEndpointGB: 0.01,
 		ALBHour: 0.0225, LCUHour: 0.008,
 		FargateVCPUHour:     map[string]float64{"X86_64": 0.04048, "ARM64": 0.03238},
 		FargateGBHour:       map[string]float64{"X86_64": 0.004445, "ARM64": 0.00356},

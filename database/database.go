@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
+	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/octabyte/octabyte/internal/policydoc"
@@ -39,12 +40,18 @@ type DatabaseArgs struct {
 	BackupWindow          string // UTC, hh24:mi-hh24:mi; default 19:00-20:00
 	MaintenanceWindow     string // UTC, ddd:hh24:mi-ddd:hh24:mi; default sun:20:30-sun:21:30
 	DeletionProtection    bool
-	FinalSnapshot         bool // take a final snapshot when the instance is deleted
-	SlowQueryMs           int  // log statements slower than this; default 500
-	PerformanceInsights   bool // 7-day free tier
-	MonitoringInterval    int  // enhanced monitoring seconds (0 off, 1, 5, 10, 15, 30, 60)
-	LogRetentionDays      int  // default 14
-	AccountID             string
+	FinalSnapshot         bool // take a final snapshot, under a name new to each instance, when it is deleted
+	// ApplyImmediately applies modifications now; false queues those RDS
+	// can defer for the maintenance window (previews show them until then).
+	ApplyImmediately bool
+	// Protect sets Pulumi's protect on the instance: the engine refuses to
+	// delete or replace it, and GuardReplacement refuses a config that would.
+	Protect             bool
+	SlowQueryMs         int  // log statements slower than this; default 500
+	PerformanceInsights bool // 7-day free tier
+	MonitoringInterval  int  // enhanced monitoring seconds (0 off, 1, 5, 10, 15, 30, 60)
+	LogRetentionDays    int  // default 14
+	AccountID           string
 
 	VpcID     pulumi.StringInput
 	SubnetIDs pulumi.StringArrayInput // private subnets, one per AZ
@@ -195,15 +202,23 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 		PerformanceInsightsEnabled:   pulumi.Bool(a.PerformanceInsights),
 		MonitoringInterval:           pulumi.Int(a.MonitoringInterval),
 		MonitoringRoleArn:            monitoringRole,
-		ApplyImmediately:             pulumi.Bool(false), // changes wait for the maintenance window
+		ApplyImmediately:             pulumi.Bool(a.ApplyImmediately),
+		// Unprotected stacks (staging) may take a major upgrade from config,
+		// after GuardReplacement's warning; prod upgrades by the safe path.
+		AllowMajorVersionUpgrade: pulumi.Bool(!a.Protect),
+		Tags:                     pulumi.StringMap{StackTag: pulumi.String(stackTagValue(ctx))},
 	}
 	if a.FinalSnapshot {
-		instanceArgs.FinalSnapshotIdentifier = pulumi.String(a.Identifier + "-final")
+		name, err := finalSnapshotName(ctx, a, parent)
+		if err != nil {
+			return nil, err
+		}
+		instanceArgs.FinalSnapshotIdentifier = name
 	}
 	if a.PerformanceInsights {
 		instanceArgs.PerformanceInsightsRetentionPeriod = pulumi.Int(7) // the free tier
 	}
-	db, err := rds.NewInstance(ctx, "db", instanceArgs, parent, pulumi.DependsOn(logGroups))
+	db, err := rds.NewInstance(ctx, "db", instanceArgs, parent, pulumi.DependsOn(logGroups), pulumi.Protect(a.Protect))
 	if err != nil {
 		return nil, err
 	}
@@ -213,10 +228,33 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 	d.SecretArn = db.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
 
 	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{
+		"identifier":      pulumi.String(a.Identifier),
 		"address":         d.Address,
 		"port":            d.Port,
 		"dbName":          pulumi.String(d.DBName),
 		"secretArn":       d.SecretArn,
 		"securityGroupId": d.SecurityGroupID,
 	})
+}
+
+// finalSnapshotName is <identifier>-final-<8 hex digits>. RDS refuses a
+// final snapshot whose name exists (DBSnapshotAlreadyExists), and a final
+// snapshot outlives its instance, so a fixed name breaks the second delete.
+// The suffix is a random id kept in state: stable, so ordinary previews show
+// no diff, and drawn anew with the instance: when the stack is destroyed and
+// created again, and when one of the settings that replace the instance
+// changes (its keepers).
+func finalSnapshotName(ctx *pulumi.Context, a DatabaseArgs, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	id, err := random.NewRandomId(ctx, "final-snapshot", &random.RandomIdArgs{
+		ByteLength: pulumi.Int(4),
+		Keepers: pulumi.StringMap{
+			"identifier": pulumi.String(a.Identifier),
+			"dbName":     pulumi.String(a.DBName),
+			"username":   pulumi.String(a.Username),
+		},
+	}, parent)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	return pulumi.Sprintf("%s-final-%s", a.Identifier, id.Hex), nil
 }

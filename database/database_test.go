@@ -2,6 +2,7 @@ package database_test
 
 import (
 	"encoding/json"
+	"regexp"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -123,7 +124,7 @@ func TestProtectedHighlyAvailableDatabase(t *testing.T) {
 	assert.Equal(t, 14.0, db.Input("backupRetentionPeriod"))
 	assert.Equal(t, true, db.Input("deletionProtection"))
 	assert.Equal(t, false, db.Input("skipFinalSnapshot"))
-	assert.Equal(t, "octabyte-test-final", db.Input("finalSnapshotIdentifier"))
+	assert.Regexp(t, `^octabyte-test-final-[0-9a-f]{8}$`, db.Input("finalSnapshotIdentifier"))
 	assert.Equal(t, true, db.Input("copyTagsToSnapshot"))
 	assert.Equal(t, "19:00-20:00", db.Input("backupWindow"))
 	assert.Equal(t, "sun:20:30-sun:21:30", db.Input("maintenanceWindow"))
@@ -135,4 +136,54 @@ func TestProtectedHighlyAvailableDatabase(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(role.Input("assumeRolePolicy").(string)), &trust))
 	assert.Equal(t, "monitoring.rds.amazonaws.com", trust.Statement[0].Principal["Service"])
+}
+
+// RDS snapshot identifiers: 1-255 letters, digits and hyphens, starting
+// with a letter, no two hyphens in a row, no trailing hyphen.
+var snapshotIdentifier = regexp.MustCompile(`^[A-Za-z](-?[A-Za-z0-9])*$`)
+
+// A final snapshot outlives its instance, so each instance's must have a
+// new name: the suffix is a random id in state (no diff on later
+// previews), drawn again whenever a setting that replaces the instance
+// changes, so the replaced instance and its successor never share a name.
+func TestFinalSnapshotNameIsNewForEachInstance(t *testing.T) {
+	p, _ := build(t, database.DatabaseArgs{FinalSnapshot: true})
+	suffix, ok := p.Find("random:index/randomId:RandomId", "final-snapshot")
+	require.True(t, ok)
+	name := instance(t, p).Input("finalSnapshotIdentifier")
+	assert.Equal(t, "octabyte-test-final-"+suffix.Outputs["hex"].(string), name)
+	assert.Regexp(t, snapshotIdentifier, name)
+	assert.Equal(t, map[string]any{"identifier": "octabyte-test", "dbName": "octabyte", "username": "octabyte"}, suffix.Input("keepers"),
+		"every setting that replaces the instance draws a new suffix")
+	assert.Equal(t, 4.0, suffix.Input("byteLength"))
+
+	again, _ := build(t, database.DatabaseArgs{FinalSnapshot: true})
+	assert.Equal(t, name, instance(t, again).Input("finalSnapshotIdentifier"), "stable while the instance lives: no diff on ordinary previews")
+	renamed, _ := build(t, database.DatabaseArgs{FinalSnapshot: true, DBName: "app"})
+	assert.NotEqual(t, name, instance(t, renamed).Input("finalSnapshotIdentifier"))
+
+	none, _ := build(t, database.DatabaseArgs{})
+	assert.Empty(t, none.ByType("random:index/randomId:RandomId"))
+}
+
+func TestProtectIsPulumiProtectAndForbidsInConfigMajorUpgrades(t *testing.T) {
+	p, _ := build(t, database.DatabaseArgs{Protect: true})
+	db := instance(t, p)
+	assert.True(t, db.Protect)
+	assert.Equal(t, false, db.Input("allowMajorVersionUpgrade"))
+	for _, r := range p.Resources {
+		if r.URN != db.URN {
+			assert.False(t, r.Protect, "only the instance holds data: %s %s", r.Type, r.Name)
+		}
+	}
+	p, _ = build(t, database.DatabaseArgs{})
+	assert.False(t, instance(t, p).Protect)
+	assert.Equal(t, true, instance(t, p).Input("allowMajorVersionUpgrade"))
+}
+
+func TestApplyImmediatelyFollowsTheArgs(t *testing.T) {
+	for _, now := range []bool{true, false} {
+		p, _ := build(t, database.DatabaseArgs{ApplyImmediately: now})
+		assert.Equal(t, now, instance(t, p).Input("applyImmediately"))
+	}
 }

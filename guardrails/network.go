@@ -18,6 +18,8 @@ const (
 	typeService     = "aws:ecs/service:Service"
 	typeLB          = "aws:lb/loadBalancer:LoadBalancer"
 	typeRDS         = "aws:rds/instance:Instance"
+	typeSubnet      = "aws:ec2/subnet:Subnet"
+	typeVpcEndpoint = "aws:ec2/vpcEndpoint:VpcEndpoint"
 )
 
 var world = []string{"0.0.0.0/0", "::/0"}
@@ -233,16 +235,7 @@ var networkRules = []Rule{
 				if !member(r.group, dbSGs) {
 					continue
 				}
-				switch {
-				case len(r.unknownCIDRs) > 0 || len(r.unknownPorts) > 0:
-					out = append(out, pending(r.res, append(r.unknownCIDRs, r.unknownPorts...), "database ingress"))
-				case len(r.cidrs) > 0 || r.from != port || r.to != port:
-					out = append(out, find(r.res, "database ingress from %v%v on %v-%v", r.cidrs, r.peer, r.from, r.to))
-				case len(r.unknownPeer) > 0 || !taskKnown:
-					out = append(out, pending(r.res, append(r.unknownPeer, "securityGroups of the service"), "database ingress source"))
-				case !member(r.peer, taskSGs):
-					out = append(out, find(r.res, "database ingress from %v, not the app tasks' group", r.peer))
-				}
+				out = append(out, fromTasksOnly(r, "database", port, taskSGs, taskKnown)...)
 			}
 			return out
 		},
@@ -340,6 +333,75 @@ var networkRules = []Rule{
 			return out
 		},
 	},
+	{
+		ID: "NET-008", Severity: Mandatory,
+		Rationale: "No subnet hands out public IPs: only the load balancer and the NAT gateway face the internet, with addresses of their own.",
+		Fix:       "Set mapPublicIpOnLaunch false (network.NoPublicIPOnLaunch does it for awsx's subnets).",
+		Check: func(s *Stack) []Finding {
+			var out []Finding
+			for _, sn := range s.ByType(typeSubnet) {
+				out = append(out, expect(sn, "subnet gives everything launched in it a public IP", want{"mapPublicIpOnLaunch", func(v any) bool { return v != true }})...)
+			}
+			return out
+		},
+	},
+	{
+		ID: "NET-009", Severity: Mandatory,
+		Rationale: "Interface endpoints answer HTTPS from the app tasks only.",
+		Fix:       "Give each interface endpoint a security group whose only ingress is tcp 443 from the tasks' group.",
+		Check:     endpointIngress,
+	},
+}
+
+// fromTasksOnly checks an ingress rule of a group that only the app tasks
+// may reach, on one TCP port: a finding when it admits anything else, a
+// pending one while its source or ports are unknown.
+func fromTasksOnly(r sgRule, what string, port float64, taskSGs []string, taskKnown bool) []Finding {
+	switch {
+	case len(r.unknownCIDRs) > 0 || len(r.unknownPorts) > 0:
+		return []Finding{pending(r.res, append(r.unknownCIDRs, r.unknownPorts...), "%s ingress", what)}
+	case len(r.cidrs) > 0 || r.protocol != "tcp" || r.from != port || r.to != port:
+		return []Finding{find(r.res, "%s ingress from %v%v on %s %v-%v", what, r.cidrs, r.peer, r.protocol, r.from, r.to)}
+	case len(r.unknownPeer) > 0 || !taskKnown:
+		return []Finding{pending(r.res, append(r.unknownPeer, "securityGroups of the service"), "%s ingress source", what)}
+	case !member(r.peer, taskSGs):
+		return []Finding{find(r.res, "%s ingress from %v, not the app tasks' group", what, r.peer)}
+	}
+	return nil
+}
+
+// endpointIngress checks the ingress of the interface endpoints' security
+// groups: HTTPS from the app tasks' group, nothing else.
+func endpointIngress(s *Stack) []Finding {
+	taskSGs, taskKnown := groupsOf(s, typeService, "networkConfiguration.securityGroups")
+	var out, pendingRules []Finding
+	var endpointSGs []string
+	for _, e := range s.ByType(typeVpcEndpoint) {
+		if e.str("vpcEndpointType") != "Interface" {
+			continue
+		}
+		groups, traced := e.refs("securityGroupIds", typeSG)
+		switch {
+		case !traced:
+			out = append(out, pending(e, []string{"securityGroupIds"}, "the endpoint's security groups"))
+		case len(groups) == 0:
+			out = append(out, find(e, "interface endpoint without a security group: the VPC's default group applies"))
+		}
+		endpointSGs = append(endpointSGs, groups...)
+	}
+	if len(endpointSGs) == 0 {
+		return out
+	}
+	for _, r := range sgRules(s) {
+		switch {
+		case !r.ingress:
+		case len(r.unknownGroup) > 0:
+			pendingRules = append(pendingRules, pending(r.res, r.unknownGroup, "whether this ingress reaches an interface endpoint"))
+		case member(r.group, endpointSGs):
+			out = append(out, fromTasksOnly(r, "interface endpoint", 443, taskSGs, taskKnown)...)
+		}
+	}
+	return append(out, pendingRules...)
 }
 
 func nonEmpty(v any) bool {

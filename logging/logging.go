@@ -24,6 +24,7 @@ type LoggingArgs struct {
 	AccessLogIADays     int    // days before access logs move to STANDARD_IA; default 30
 	AccessLogExpireDays int    // days before access logs are deleted; default 90
 	ForceDestroy        bool   // let `pulumi destroy` delete a non-empty bucket (staging)
+	Protect             bool   // Pulumi protect on the bucket: the engine refuses to delete or replace it (prod)
 }
 
 func (a LoggingArgs) withDefaults() LoggingArgs {
@@ -82,7 +83,7 @@ func (l *Logging) newAccessLogBucket(ctx *pulumi.Context, a LoggingArgs, parent 
 	bucket, err := s3.NewBucketV2(ctx, "access-logs", &s3.BucketV2Args{
 		BucketPrefix: pulumi.String(fmt.Sprintf("octabyte-%s-alb-logs-", ctx.Stack())),
 		ForceDestroy: pulumi.Bool(a.ForceDestroy),
-	}, parent)
+	}, parent, pulumi.Protect(a.Protect))
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@
 package network
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -45,6 +46,11 @@ type NetworkArgs struct {
 	S3GatewayEndpoint    bool        // free S3 gateway endpoint: ECR image layers skip the NAT's per-GB charge
 	AccountID            string      // the deploying account, for trust-policy conditions
 	Region               string      // the stack's region, for trust-policy conditions
+
+	// InterfaceEndpoints are the AWS services (ecr.api, logs, ...) reached
+	// through interface endpoints with private DNS in the private subnets;
+	// their security group admits no one until a client adds its rule.
+	InterfaceEndpoints []string
 }
 
 func (a NetworkArgs) withDefaults() NetworkArgs {
@@ -78,6 +84,12 @@ type Network struct {
 	NATGatewayIDs pulumi.StringArrayOutput
 	// NATInstanceID is the NAT instance when NAT is NATInstance, else empty.
 	NATInstanceID pulumi.StringOutput
+	// S3PrefixListID is the S3 gateway endpoint's prefix list, for egress
+	// rules to S3 without 0.0.0.0/0; empty without the endpoint.
+	S3PrefixListID pulumi.StringOutput
+	// EndpointSecurityGroupID guards the interface endpoints; empty without
+	// them. Clients add their own HTTPS ingress rule to it.
+	EndpointSecurityGroupID pulumi.StringOutput
 }
 
 // natGatewayCount is how many NAT gateways a strategy creates over azs AZs.
@@ -115,7 +127,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 			{Type: awsx.SubnetTypePrivate, Name: pulumi.StringRef("private"), CidrMask: pulumi.IntRef(PrivateSubnetMask)},
 		},
 		NatGateways: &awsx.NatGatewayConfigurationArgs{Strategy: strategy},
-	}, parent)
+	}, parent, pulumi.Transforms([]pulumi.ResourceTransform{NoPublicIPOnLaunch}))
 	if err != nil {
 		return nil, err
 	}
@@ -138,8 +150,14 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, err
 	}
 
+	n.S3PrefixListID, n.EndpointSecurityGroupID = pulumi.String("").ToStringOutput(), pulumi.String("").ToStringOutput()
 	if a.S3GatewayEndpoint {
-		if err := newS3Endpoint(ctx, a, vpc, parent); err != nil {
+		if n.S3PrefixListID, err = newS3Endpoint(ctx, a, vpc, parent); err != nil {
+			return nil, err
+		}
+	}
+	if len(a.InterfaceEndpoints) > 0 {
+		if n.EndpointSecurityGroupID, err = newInterfaceEndpoints(ctx, a, vpc, parent); err != nil {
 			return nil, err
 		}
 	}
@@ -162,6 +180,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		"privateSubnetIds": n.PrivateSubnetIDs,
 		"natGatewayIds":    n.NATGatewayIDs,
 		"flowLogGroupName": n.FlowLogGroupName,
+		"s3PrefixListId":   n.S3PrefixListID,
 	})
 }
 
@@ -176,16 +195,68 @@ func privateRouteTables(ctx *pulumi.Context, vpc *awsx.Vpc) ec2.GetRouteTablesRe
 	}, pulumi.Parent(vpc))
 }
 
+// NoPublicIPOnLaunch is the transform that keeps awsx's public subnets from
+// giving a public IPv4 address to everything launched in them (awsx v2.22.0
+// sets mapPublicIpOnLaunch on its public subnets, vpc.ts): only the ALB and
+// the NAT gateway live there, and they get their addresses on their own.
+// awsx:ec2:Vpc is a remote component, so an SDK-side transformation never
+// sees its subnets; a transform is run by the engine for every child,
+// remote ones included (Pulumi docs, resource option "transformations":
+// "Transforms support modifying child resources of packaged components").
+func NoPublicIPOnLaunch(_ context.Context, args *pulumi.ResourceTransformArgs) *pulumi.ResourceTransformResult {
+	if args.Type != "aws:ec2/subnet:Subnet" {
+		return nil
+	}
+	props := pulumi.Map{}
+	for k, v := range args.Props {
+		props[k] = v
+	}
+	props["mapPublicIpOnLaunch"] = pulumi.Bool(false)
+	return &pulumi.ResourceTransformResult{Props: props, Opts: args.Opts}
+}
+
 // newS3Endpoint routes the private subnets' S3 traffic (ECR stores image
-// layers in S3) through a gateway endpoint, which has no hourly or per-GB charge.
-func newS3Endpoint(ctx *pulumi.Context, a NetworkArgs, vpc *awsx.Vpc, parent pulumi.ResourceOption) error {
-	_, err := ec2.NewVpcEndpoint(ctx, "s3", &ec2.VpcEndpointArgs{
+// layers in S3) through a gateway endpoint, which has no hourly or per-GB
+// charge. It returns the endpoint's prefix list, S3's addresses.
+func newS3Endpoint(ctx *pulumi.Context, a NetworkArgs, vpc *awsx.Vpc, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	s3, err := ec2.NewVpcEndpoint(ctx, "s3", &ec2.VpcEndpointArgs{
 		VpcId:           vpc.VpcId,
 		ServiceName:     pulumi.String("com.amazonaws." + a.Region + ".s3"),
 		VpcEndpointType: pulumi.String("Gateway"),
 		RouteTableIds:   privateRouteTables(ctx, vpc).Ids(),
 	}, parent)
-	return err
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	return s3.PrefixListId, nil
+}
+
+// newInterfaceEndpoints puts an interface endpoint of each service in the
+// private subnets with private DNS on, so the service's usual hostname
+// resolves to it inside the VPC and clients need no change. It returns the
+// endpoints' security group, which has no rules of its own.
+func newInterfaceEndpoints(ctx *pulumi.Context, a NetworkArgs, vpc *awsx.Vpc, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	sg, err := ec2.NewSecurityGroup(ctx, "endpoints", &ec2.SecurityGroupArgs{
+		Description:         pulumi.String("octabyte " + ctx.Stack() + " interface endpoints: HTTPS from their clients only"),
+		VpcId:               vpc.VpcId,
+		RevokeRulesOnDelete: pulumi.Bool(true),
+	}, parent)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	for _, service := range a.InterfaceEndpoints {
+		if _, err := ec2.NewVpcEndpoint(ctx, service, &ec2.VpcEndpointArgs{
+			VpcId:             vpc.VpcId,
+			ServiceName:       pulumi.String("com.amazonaws." + a.Region + "." + service),
+			VpcEndpointType:   pulumi.String("Interface"),
+			SubnetIds:         vpc.PrivateSubnetIds,
+			SecurityGroupIds:  pulumi.StringArray{sg.ID()},
+			PrivateDnsEnabled: pulumi.Bool(true),
+		}, parent); err != nil {
+			return pulumi.StringOutput{}, err
+		}
+	}
+	return sg.ID().ToStringOutput(), nil
 }
 
 // FlowLogsPrincipal is the service that assumes the flow-log role.

@@ -37,6 +37,10 @@ type Resource struct {
 	PropertyDeps  map[string][]string `json:",omitempty"`
 	Protect       bool
 	IgnoreChanges []string `json:",omitempty"` // inputs a later update leaves as deployed
+	// Transforms are the transforms declared on the resource. The engine
+	// runs them on every child, a remote component's too; the mock engine
+	// runs none, so tests apply them to the children they expect.
+	Transforms []pulumi.ResourceTransform `json:"-"`
 }
 
 // Input returns the input at a dotted path ("healthCheck.path"), or nil.
@@ -89,9 +93,24 @@ func Run(program pulumi.RunFunc, stack string, config map[string]string) (*Plan,
 }
 
 // RunProject is Run for any Pulumi project of this repository (bootstrap/)
-// in either mode.
+// in either mode, in an empty account.
 func RunProject(project string, mode Mode, program pulumi.RunFunc, stack string, config map[string]string) (*Plan, error) {
+	return RunDeployed(Deployed{}, project, mode, program, stack, config)
+}
+
+// Deployed is what an earlier `pulumi up` left in the account: the program's
+// data sources find it, as they do on a second deploy. Zero is an empty
+// account, a first deploy.
+type Deployed struct {
+	// DBInstances are RDS instances as aws:rds/getInstance returns them
+	// (dbInstanceIdentifier, dbName, masterUsername, engineVersion, tags).
+	DBInstances []map[string]any
+}
+
+// RunDeployed is RunProject in an account that already holds deployed.
+func RunDeployed(deployed Deployed, project string, mode Mode, program pulumi.RunFunc, stack string, config map[string]string) (*Plan, error) {
 	m := newMocks(project, stack, config, mode)
+	m.deployed = deployed
 	p := &Plan{Stack: stack, Mode: mode, Config: config, Outputs: map[string]any{}, byURN: map[string]int{}}
 	var exports map[string]pulumi.Input
 	wrapped := func(ctx *pulumi.Context) error {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -26,13 +27,14 @@ const mockAZs = 3
 // every registration. Computed attributes are derived from the logical name,
 // so two runs of the same program give the same plan.
 type mocks struct {
-	project string
-	stack   string
-	region  string
-	config  map[string]string
-	mode    Mode
-	mu      sync.Mutex
-	seen    []Resource
+	project  string
+	stack    string
+	region   string
+	config   map[string]string
+	mode     Mode
+	deployed Deployed
+	mu       sync.Mutex
+	seen     []Resource
 }
 
 func newMocks(project, stack string, config map[string]string, mode Mode) *mocks {
@@ -83,6 +85,16 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		name, _ := args.Args["name"].V.(string)
 		ami := "ami-0" + suffix(name, 16)
 		return resource.NewPropertyMapFromMap(map[string]any{"name": name, "value": ami, "insecureValue": ami, "type": "String", "id": name}), nil
+	case "aws:rds/getInstances:getInstances":
+		return resource.NewPropertyMapFromMap(map[string]any{"instanceIdentifiers": m.dbInstances(args.Args), "id": m.region}), nil
+	case "aws:rds/getInstance:getInstance":
+		id := args.Args["dbInstanceIdentifier"].StringValue()
+		for _, db := range m.deployed.DBInstances {
+			if db["dbInstanceIdentifier"] == id {
+				return resource.NewPropertyMapFromMap(db), nil
+			}
+		}
+		return nil, fmt.Errorf("DBInstanceNotFound: %s", id)
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		var names []any
 		for i := range mockAZs {
@@ -152,6 +164,31 @@ func (m *mocks) natGatewayRefs(ids []any) resource.PropertyValue {
 	return resource.NewArrayProperty(refs)
 }
 
+// dbInstances answers aws:rds/getInstances from the deployed instances:
+// those matching every db-instance-id filter and every tag asked for.
+func (m *mocks) dbInstances(args resource.PropertyMap) []any {
+	ids := []any{}
+	for _, db := range m.deployed.DBInstances {
+		match := true
+		if f, ok := args["filters"]; ok && f.IsArray() {
+			for _, filter := range f.ArrayValue() {
+				values, _ := filter.ObjectValue()["values"].Mappable().([]any)
+				match = match && slices.Contains(values, db["dbInstanceIdentifier"])
+			}
+		}
+		if t, ok := args["tags"]; ok && t.IsObject() {
+			tags, _ := db["tags"].(map[string]any)
+			for k, v := range t.ObjectValue().Mappable() {
+				match = match && tags[k] == v
+			}
+		}
+		if match {
+			ids = append(ids, db["dbInstanceIdentifier"])
+		}
+	}
+	return ids
+}
+
 // NewResource records a registration and returns its computed state.
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	// Reads of resources that already exist (see readAwsxChildren) are not
@@ -161,10 +198,11 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 	rpc := args.RegisterRPC
 	r := Resource{
-		Type:   args.TypeToken,
-		Name:   args.Name,
-		Custom: args.Custom,
-		Inputs: plain(args.Inputs),
+		Type:       args.TypeToken,
+		Name:       args.Name,
+		Custom:     args.Custom,
+		Inputs:     plain(args.Inputs),
+		Transforms: args.Transforms,
 	}
 	if rpc != nil {
 		// The mock monitor drops unknown inputs; read them from the request
@@ -428,6 +466,17 @@ func (m *mocks) compute(r Resource) (string, map[string]any) {
 		out["arn"] = arn("cloudwatch", "alarm:"+name)
 	case "aws:cloudwatch/eventRule:EventRule":
 		out["arn"] = arn("events", "rule/"+name)
+	case "aws:ec2/vpcEndpoint:VpcEndpoint":
+		id = "vpce-" + suffix(r.URN, 17)
+		out["arn"] = arn("ec2", "vpc-endpoint/"+id)
+		if r.Inputs["vpcEndpointType"] == "Gateway" {
+			out["prefixListId"] = "pl-" + suffix(r.URN, 8)
+		}
+	case "random:index/randomId:RandomId":
+		// Stable per resource and keepers, as state keeps a drawn value.
+		keepers, _ := r.Inputs["keepers"].(map[string]any)
+		id = suffix(r.URN+fmt.Sprint(keepers), 8)
+		out["hex"] = id
 	default:
 		out["arn"] = arn(serviceOf(r.Type), name)
 	}

@@ -72,8 +72,8 @@ func Parse(get func(key string) (string, bool)) (*Config, error) {
 }
 
 // Check is Parse in the shape the plan command takes.
-func Check(_ string, get func(key string) (string, bool)) ([]string, error) {
-	_, err := Parse(get)
+func Check(_ string, cfg map[string]string) ([]string, error) {
+	_, err := Parse(func(key string) (string, bool) { v, ok := cfg[key]; return v, ok })
 	return nil, err
 }
 

@@ -9,7 +9,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -32,9 +34,9 @@ func Plan(args []string, program pulumi.RunFunc, stdout, stderr io.Writer) int {
 		return 2
 	}
 	var parsed *config.Config
-	root := Project{Name: plan.Project, Dirs: []string{"."}, Check: func(stack string, get func(string) (string, bool)) ([]string, error) {
+	root := Project{Name: plan.Project, Dirs: []string{"."}, Check: func(stack string, cfg map[string]string) ([]string, error) {
 		var err error
-		if parsed, err = config.Parse(stack, get); err != nil {
+		if parsed, err = config.Parse(stack, Lookup(cfg), slices.Collect(maps.Keys(cfg))...); err != nil {
 			return nil, err
 		}
 		return parsed.Warnings, nil

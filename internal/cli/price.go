@@ -26,7 +26,7 @@ func Price(program pulumi.RunFunc, stack string, raw map[string]string) (*cost.E
 // priceRunning is Price, with the plan it priced: the stack as it runs,
 // which a stack file with no image yet is only after its first image.
 func priceRunning(program pulumi.RunFunc, stack string, raw map[string]string) (*cost.Estimate, *plan.Plan, error) {
-	parsed, err := config.Parse(stack, lookup(raw))
+	parsed, err := config.Parse(stack, Lookup(raw))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -72,7 +72,7 @@ func Levers(program pulumi.RunFunc, stack string, raw map[string]string, base *c
 		}
 		changed := maps.Clone(raw)
 		changed[key] = l.Value
-		if _, err := config.Parse(stack, lookup(changed)); err != nil {
+		if _, err := config.Parse(stack, Lookup(changed)); err != nil {
 			continue
 		}
 		e, err := Price(program, stack, changed)

@@ -27,10 +27,11 @@ type Project struct {
 	// when --dir is not given: a subproject's plan then works both from its
 	// own directory and from the repository root.
 	Dirs []string
-	// Check validates a stack's config before the program runs, the way the
-	// program itself will; it returns warnings to print under the plan, or
-	// an error naming the bad key. Nil means no check beyond the program's.
-	Check func(stack string, get func(key string) (string, bool)) ([]string, error)
+	// Check validates a stack's config (every "namespace:key" the stack
+	// file sets) before the program runs, the way the program itself will;
+	// it returns warnings to print under the plan, or an error naming the
+	// bad key. Nil means no check beyond the program's.
+	Check func(stack string, cfg map[string]string) ([]string, error)
 }
 
 // document is the --json form: the plan, and its cost estimate and deploy
@@ -93,7 +94,7 @@ func (proj Project) prepare(f planFlags, program pulumi.RunFunc) (*plan.Plan, []
 	}
 	var warnings []string
 	if proj.Check != nil {
-		if warnings, err = proj.Check(*f.stack, lookup(cfg)); err != nil {
+		if warnings, err = proj.Check(*f.stack, cfg); err != nil {
 			return nil, nil, &exitError{2, err}
 		}
 	}
@@ -159,7 +160,8 @@ func (proj Project) stackDir(stack string) string {
 	return "."
 }
 
-func lookup(cfg map[string]string) func(string) (string, bool) {
+// Lookup reads a stack's flat config the way a program reads its own.
+func Lookup(cfg map[string]string) func(string) (string, bool) {
 	return func(key string) (string, bool) {
 		v, ok := cfg[key]
 		return v, ok

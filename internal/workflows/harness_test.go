@@ -365,7 +365,7 @@ func (h *harness) shell(base, script, ws, temp string, stepEnv map[string]any, p
 	cmd.Dir = ws
 	environ := []string{
 		"PATH=" + strings.Join(*path, ":") + ":" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
-		"HARNESS_WORLD=" + h.world, "HARNESS_ALB=" + h.albURL, "RUNNER_TEMP=" + temp, "CI=true",
+		"HARNESS_WORLD=" + h.world, "HARNESS_ALB=" + h.albURL, "HARNESS_REPO_ROOT=" + repoRoot, "RUNNER_TEMP=" + temp, "CI=true",
 		"GITHUB_SHA=" + h.SHA, "GITHUB_REF=" + h.Ref, "GITHUB_REPOSITORY=octabyte/octabyte", "GITHUB_ACTOR=" + h.Actor,
 		fmt.Sprintf("GITHUB_RUN_ID=%d", h.RunID), "GITHUB_RUN_ATTEMPT=1", "GITHUB_JOB=" + id,
 		"GITHUB_WORKSPACE=" + ws, "GOCACHE=" + os.Getenv("GOCACHE"),

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/octabyte/octabyte/internal/cli"
 )
 
 // The stub CLIs are this test binary under another name: the harness puts
@@ -17,6 +19,9 @@ import (
 // and TestMain answers as that tool would, from and into the scenario's
 // world (HARNESS_WORLD). curl and jq are the real ones.
 var stubs = []string{"aws", "pulumi", "gh", "crane", "go", "make", "docker", "sudo", "npm"}
+
+// repoRoot is this repository, whose test data the stubs may answer with.
+var repoRoot, _ = filepath.Abs(filepath.Join("..", ".."))
 
 func TestMain(m *testing.M) {
 	name := filepath.Base(os.Args[0])
@@ -218,6 +223,13 @@ func stubRDS(w *world, args []string) int {
 	}
 	switch args[1] {
 	case "describe-db-instances":
+		if flag(args, "--query") == "" { // the drift check reads the whole instance
+			name := "instances-none.json"
+			if w.PendingMaintenance {
+				name = "instances-pending.json"
+			}
+			return printFile(filepath.Join(os.Getenv("HARNESS_REPO_ROOT"), "database", "testdata", name))
+		}
 		status := "available"
 		switch {
 		case s.DBStopped:
@@ -281,6 +293,9 @@ func stubPulumi(w *world, args []string) int {
 		if os.Getenv("AWS_ACCESS_KEY_ID") == "" || w.PreviewFails {
 			return awsError(255, "error: preview failed: AccessDenied")
 		}
+		if w.PendingMaintenance && flag(args, "--stack") == "prod" {
+			return printFile(filepath.Join(os.Getenv("HARNESS_REPO_ROOT"), "database", "testdata", "preview-pending.json"))
+		}
 		steps := []any{map[string]any{"op": "same", "urn": "urn:pulumi:" + flag(args, "--stack") + "::octabyte::pulumi:pulumi:Stack::octabyte"}}
 		if w.Drift {
 			steps = append(steps, map[string]any{"op": "update", "urn": "urn:pulumi:" + flag(args, "--stack") + "::octabyte::aws:ec2/securityGroup:SecurityGroup::alb"})
@@ -328,10 +343,24 @@ func stubCrane(w *world, args []string) int {
 	return awsError(1, "stub crane: unsupported")
 }
 
+// stubGo answers `go env GOPATH`, and runs the project's own `drift`
+// command for real (it only reads the files the workflow wrote).
 func stubGo(_ *world, args []string) int {
 	if len(args) == 2 && args[0] == "env" && args[1] == "GOPATH" {
 		fmt.Println(filepath.Dir(filepath.Dir(os.Args[0])))
 	}
+	if len(args) >= 3 && args[0] == "run" && args[2] == "drift" {
+		return cli.Drift(args[3:], os.Stdout, os.Stderr)
+	}
+	return 0
+}
+
+func printFile(path string) int {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return awsError(1, err.Error())
+	}
+	_, _ = os.Stdout.Write(raw)
 	return 0
 }
 

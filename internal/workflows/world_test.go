@@ -24,8 +24,11 @@ type world struct {
 	CredentialsFail bool            // STS refuses the OIDC token
 	PreviewFails    bool            // pulumi preview errors (e.g. a provider error)
 	Drift           bool            // preview --refresh finds a changed resource
-	Reviewers       int             // required reviewers on the production environment
-	Calls           []string        // every stub call, in order
+	// PendingMaintenance: prod's preview shows a database change RDS holds
+	// for the maintenance window (database/testdata/*-pending.json).
+	PendingMaintenance bool
+	Reviewers          int      // required reviewers on the production environment
+	Calls              []string // every stub call, in order
 }
 
 type stack struct {

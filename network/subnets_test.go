@@ -1,0 +1,71 @@
+package network_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/octabyte/octabyte/network"
+)
+
+func layout(t *testing.T, cidr string, azs int) []string {
+	t.Helper()
+	subnets, err := network.SubnetLayout(cidr, azs)
+	require.NoError(t, err)
+	var out []string
+	for _, s := range subnets {
+		out = append(out, fmt.Sprintf("%s %d %s", s.Type, s.AZ+1, s.CIDR))
+	}
+	return out
+}
+
+// The CIDRs awsx v2.22.0 assigns with subnetStrategy Auto: one block per AZ
+// (a /17 each for 2 AZs of a /16, a /18 each for 3), the /24 public subnet
+// at the block's base and the /20 private one after the /20 that holds it.
+func TestSubnetLayoutFollowsAwsxAllocation(t *testing.T) {
+	assert.Equal(t, []string{
+		"Public 1 10.0.0.0/24", "Private 1 10.0.16.0/20",
+		"Public 2 10.0.128.0/24", "Private 2 10.0.144.0/20",
+	}, layout(t, "10.0.0.0/16", 2))
+	assert.Equal(t, []string{
+		"Public 1 10.0.0.0/24", "Private 1 10.0.16.0/20",
+		"Public 2 10.0.64.0/24", "Private 2 10.0.80.0/20",
+		"Public 3 10.0.128.0/24", "Private 3 10.0.144.0/20",
+	}, layout(t, "10.0.0.0/16", 3))
+	assert.Equal(t, []string{
+		"Public 1 172.16.0.0/24", "Private 1 172.16.16.0/20",
+		"Public 2 172.16.32.0/24", "Private 2 172.16.48.0/20",
+	}, layout(t, "172.16.0.0/18", 2))
+}
+
+func TestSubnetLayoutFitsOrFailsLikeAwsx(t *testing.T) {
+	cases := []struct {
+		cidr string
+		azs  int
+		fits bool
+	}{
+		{"10.0.0.0/16", 2, true}, {"10.0.0.0/16", 3, true},
+		{"10.0.0.0/17", 2, true}, {"10.0.0.0/17", 3, true},
+		{"10.0.0.0/18", 2, true}, {"10.0.0.0/18", 3, false}, // 4 blocks of /20: 4096 < 256 + 4096
+		{"10.0.0.0/19", 2, false},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("%s with %d AZs", tc.cidr, tc.azs), func(t *testing.T) {
+			subnets, err := network.SubnetLayout(tc.cidr, tc.azs)
+			if !tc.fits {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "need 4352")
+				return
+			}
+			require.NoError(t, err)
+			assert.Len(t, subnets, 2*tc.azs)
+			for i, a := range subnets {
+				for _, b := range subnets[i+1:] {
+					assert.False(t, a.CIDR.Overlaps(b.CIDR), "%s overlaps %s", a.CIDR, b.CIDR)
+				}
+			}
+		})
+	}
+}
