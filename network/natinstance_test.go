@@ -109,16 +109,9 @@ func TestNATInstanceRoleAllowsSessionManagerOnly(t *testing.T) {
 	p := natInstancePlan(t)
 	role, ok := p.Find("aws:iam/role:Role", "nat")
 	require.True(t, ok)
-	var trust struct {
-		Statement []struct {
-			Principal map[string]string
-			Condition map[string]map[string]string
-		}
-	}
-	require.NoError(t, json.Unmarshal([]byte(role.Input("assumeRolePolicy").(string)), &trust))
-	require.Len(t, trust.Statement, 1)
-	assert.Equal(t, "ec2.amazonaws.com", trust.Statement[0].Principal["Service"])
-	assert.Equal(t, plan.AccountID, trust.Statement[0].Condition["StringEquals"]["aws:SourceAccount"])
+	service, account := serviceTrust(t, role)
+	assert.Equal(t, "ec2.amazonaws.com", service)
+	assert.Equal(t, plan.AccountID, account)
 
 	policy, ok := p.Find("aws:iam/rolePolicy:RolePolicy", "nat")
 	require.True(t, ok)

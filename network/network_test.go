@@ -92,16 +92,9 @@ func TestFlowLogRoleIsLeastPrivilege(t *testing.T) {
 	p, _ := build(t, network.NetworkArgs{AccountID: plan.AccountID, Region: "ap-south-1"})
 	role, ok := p.Find("aws:iam/role:Role", "flow-logs")
 	require.True(t, ok)
-	var trust struct {
-		Statement []struct {
-			Principal map[string]string
-			Condition map[string]map[string]string
-		}
-	}
-	require.NoError(t, json.Unmarshal([]byte(role.Input("assumeRolePolicy").(string)), &trust))
-	require.Len(t, trust.Statement, 1)
-	assert.Equal(t, "vpc-flow-logs.amazonaws.com", trust.Statement[0].Principal["Service"])
-	assert.Equal(t, plan.AccountID, trust.Statement[0].Condition["StringEquals"]["aws:SourceAccount"])
+	service, account := serviceTrust(t, role)
+	assert.Equal(t, "vpc-flow-logs.amazonaws.com", service)
+	assert.Equal(t, plan.AccountID, account)
 
 	policy, ok := p.Find("aws:iam/rolePolicy:RolePolicy", "flow-logs")
 	require.True(t, ok)
@@ -167,4 +160,19 @@ func TestNATGatewayIDsComeFromAwsx(t *testing.T) {
 			assert.Regexp(t, `^nat-[0-9a-f]+$`, id)
 		}
 	}
+}
+
+// serviceTrust reads a role's one trust statement: the service it trusts
+// and the account its aws:SourceAccount condition names.
+func serviceTrust(t *testing.T, role plan.Resource) (service, account string) {
+	t.Helper()
+	var trust struct {
+		Statement []struct {
+			Principal map[string]string
+			Condition map[string]map[string]string
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(role.Input("assumeRolePolicy").(string)), &trust))
+	require.Len(t, trust.Statement, 1)
+	return trust.Statement[0].Principal["Service"], trust.Statement[0].Condition["StringEquals"]["aws:SourceAccount"]
 }
