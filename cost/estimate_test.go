@@ -2,6 +2,7 @@ package cost_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
@@ -104,4 +105,14 @@ func TestDiffShowsTheChangePerGroup(t *testing.T) {
 	base.Total = head.Lines[0].Monthly
 	md = cost.Diff(&base, head)
 	assert.Contains(t, md, fmt.Sprintf("| **total** | **%.2f** | **%.2f** | **+%.2f** |", base.Total, head.Total, head.Total-base.Total))
+	assert.NotContains(t, md, "Ways to pay less", "no lever, no list")
+
+	head.Levers = []cost.LeverEffect{{Lever: cost.Levers[0], Monthly: -38.39}}
+	md = cost.Diff(&base, head)
+	assert.Contains(t, md, "Ways to pay less")
+	assert.Contains(t, md, "| `natGateways: instance` | -38.39 | one t4g.nano NAT instance")
+	var text strings.Builder
+	head.Render(&text)
+	assert.Contains(t, text.String(), "natGateways: instance")
+	assert.Contains(t, text.String(), "-38.39")
 }
