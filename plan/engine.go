@@ -126,6 +126,9 @@ func RunDeployed(deployed Deployed, project string, mode Mode, program pulumi.Ru
 		return nil
 	}
 	err := pulumi.RunErr(wrapped, pulumi.WithMocks(project, stack, m), func(info *pulumi.RunInfo) {
+		// Inside a real `pulumi up` (the budget prices the stack offline)
+		// the environment names the real engine: never dial it from here.
+		info.MonitorAddr, info.EngineAddr = "", ""
 		info.Config = config
 		// A dry run leaves unknowns unknown; Apply runs ApplyT callbacks on
 		// the mock's computed values.
