@@ -27,6 +27,22 @@ func BenchmarkHealthz(b *testing.B) {
 	}
 }
 
+func BenchmarkGetNote(b *testing.B) {
+	s := benchServer(b)
+	req := httptest.NewRequest("POST", "/api/v1/notes", strings.NewReader(`{"title":"bench","body":"a note read by the benchmark"}`))
+	req.Header.Set("Content-Type", "application/json")
+	created := httptest.NewRecorder()
+	s.ServeHTTP(created, req)
+	target := created.Header().Get("Location")
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("GET", target, nil))
+		if rec.Code != 200 {
+			b.Fatal(rec.Code)
+		}
+	}
+}
+
 func BenchmarkCreateNote(b *testing.B) {
 	s := benchServer(b)
 	const body = `{"title":"bench","body":"a note written by the benchmark"}`
