@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -277,11 +278,13 @@ func TestClientMistakes(t *testing.T) {
 		"limit 101":               {"GET", note + "?limit=101", "", "", 400, "invalid_parameter"},
 		"limit not a number":      {"GET", note + "?limit=ten", "", "", 400, "invalid_parameter"},
 		"forged cursor":           {"GET", note + "?cursor=abc", "", "", 400, "invalid_parameter"},
-		"bad id on get":           {"GET", note + "/42", "", "", 400, "invalid_id"},
-		"bad id on delete":        {"DELETE", note + "/not-a-uuid", "", "", 400, "invalid_id"},
-		"unknown id":              {"GET", note + "/0b7c5a3e-2f5d-4c1a-9a8e-3d2f1b0c9e8d", "", "", 404, "not_found"},
-		"unknown path":            {"GET", "/api/v1/tasks", "", "", 404, "not_found"},
-		"trailing slash":          {"GET", note + "/", "", "", 404, "not_found"},
+		"cursor before 4714 BC": {"GET", note + "?cursor=" + base64.RawURLEncoding.EncodeToString(
+			[]byte("-9223372036854775808.0b7c5a3e-2f5d-4c1a-9a8e-3d2f1b0c9e8d")), "", "", 400, "invalid_parameter"},
+		"bad id on get":    {"GET", note + "/42", "", "", 400, "invalid_id"},
+		"bad id on delete": {"DELETE", note + "/not-a-uuid", "", "", 400, "invalid_id"},
+		"unknown id":       {"GET", note + "/0b7c5a3e-2f5d-4c1a-9a8e-3d2f1b0c9e8d", "", "", 404, "not_found"},
+		"unknown path":     {"GET", "/api/v1/tasks", "", "", 404, "not_found"},
+		"trailing slash":   {"GET", note + "/", "", "", 404, "not_found"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)

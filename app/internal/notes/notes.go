@@ -109,7 +109,18 @@ func (c Cursor) String() string {
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
-// ParseCursor decodes a cursor made by Cursor.String.
+// Cursor timestamps lie in the years 1 to 9999: a note outside them cannot
+// be rendered (JSON times are RFC 3339), so the API never issues such a
+// cursor, and PostgreSQL rejects some of them (before 4714 BC) outright.
+var (
+	minCursorTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxCursorTime = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)
+)
+
+// ParseCursor decodes a cursor made by Cursor.String. Anything else is an
+// error, including another spelling of the same cursor and a timestamp the
+// API cannot have issued, so that no client input reaches the database as
+// a value it rejects.
 func ParseCursor(s string) (Cursor, error) {
 	bad := errors.New("invalid cursor")
 	raw, err := base64.RawURLEncoding.DecodeString(s)
@@ -128,5 +139,9 @@ func ParseCursor(s string) (Cursor, error) {
 	if err != nil {
 		return Cursor{}, bad
 	}
-	return Cursor{CreatedAt: time.UnixMicro(us).UTC(), ID: uid}, nil
+	c := Cursor{CreatedAt: time.UnixMicro(us).UTC(), ID: uid}
+	if c.CreatedAt.Before(minCursorTime) || c.CreatedAt.After(maxCursorTime) || c.String() != s {
+		return Cursor{}, bad
+	}
+	return c, nil
 }

@@ -204,3 +204,31 @@ func TestTimedOutCallStopsItsStatementOnTheServer(t *testing.T) {
 	}
 	t.Errorf("the timed-out INSERT is still waiting on the server")
 }
+
+// Every cursor ParseCursor accepts is a value PostgreSQL accepts too: the
+// extremes of the accepted range page without an error (the first from the
+// beginning of time: an empty page; the last from the end: everything).
+func TestListAcceptsTheExtremesOfTheCursorRange(t *testing.T) {
+	s := emptyTable(t)
+	ctx := context.Background()
+	if _, err := s.Create(ctx, notes.Draft{Title: ptr("x")}); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := notes.ParseID("ffffffff-ffff-ffff-ffff-ffffffffffff")
+	for _, tc := range []struct {
+		at   time.Time
+		want int
+	}{
+		{time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), 0},
+		{time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC), 1},
+	} {
+		c, err := notes.ParseCursor(notes.Cursor{CreatedAt: tc.at, ID: id}.String())
+		if err != nil {
+			t.Fatalf("%v: %v", tc.at, err)
+		}
+		page, _, err := s.List(ctx, 10, &c)
+		if err != nil || len(page) != tc.want {
+			t.Errorf("after %v: %d notes, %v; want %d and no error", tc.at, len(page), err, tc.want)
+		}
+	}
+}
