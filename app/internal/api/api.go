@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -68,7 +69,7 @@ func New(store Store, info Info, log *slog.Logger, m *metrics.Emitter) *Server {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such resource")
 	})
-	s.handler = s.observe(secure(mux))
+	s.handler = s.observe(secure(canonical(mux)))
 	return s
 }
 
@@ -81,6 +82,30 @@ func (s *Server) SchemaReady() { s.schema.Store(true) }
 func (s *Server) Drain() { s.draining.Store(true) }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// canonical answers 404 for a path that is not in clean form ("//x",
+// "/a/../b"), which http.ServeMux would otherwise redirect with an HTML body
+// and a 301 that turns a POST into a GET; no client of this API needs them.
+func canonical(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isCleanPath(r.URL.Path) {
+			writeError(w, http.StatusNotFound, "not_found", "no such resource")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isCleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	clean := path.Clean(p)
+	if p[len(p)-1] == '/' && clean != "/" {
+		clean += "/"
+	}
+	return clean == p
+}
 
 // NewHTTPServer wraps h with the timeouts a public-facing server needs.
 func NewHTTPServer(h http.Handler, log *slog.Logger) *http.Server {

@@ -80,6 +80,12 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		start := time.Now()
 		id := requestID(r.Header.Get("X-Request-Id"))
 		w.Header().Set("X-Request-Id", id)
+		if r.Body != http.NoBody {
+			// Limited here, on the server's own ResponseWriter, so that a
+			// body over the limit makes net/http close the connection
+			// instead of reading on into it (a wrapper hides that hook).
+			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		}
 		rec := &recorder{ResponseWriter: w}
 		// The mux records the matched pattern in this request value.
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, id))

@@ -19,9 +19,9 @@ func (s *Server) createNote(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json")
 		return
 	}
-	d, apiErr := decodeDraft(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	d, apiErr := decodeDraft(r.Body)
 	if apiErr != nil {
-		writeError(w, apiErr.status, apiErr.code, apiErr.message)
+		rejectBody(w, apiErr)
 		return
 	}
 	if err := d.Validate(); err != nil {
