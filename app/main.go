@@ -63,7 +63,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel})).
 		With("service", service, "environment", cfg.Environment)
 
-	pool, err := database.Open(cfg.DB.ConnString())
+	pool, err := database.Open(cfg.DB.ConnString(), log)
 	if err != nil {
 		return fmt.Errorf("database configuration: %w", err)
 	}

@@ -582,3 +582,41 @@ func TestDrainTimeoutBoundsTheShutdown(t *testing.T) {
 		t.Errorf("the overrun is not logged:\n%s", a.out.String())
 	}
 }
+
+// With the database allowing the app fewer connections than its pool size,
+// concurrent requests wait for a pooled connection: none gets a 503.
+func TestRequestsWaitForAPooledConnectionAtTheDatabasesConnectionLimit(t *testing.T) {
+	_, url := pg.CreateLimitedDatabase(t, 3)
+	a := startReadyApp(t, map[string]string{"DATABASE_URL": url})
+	var (
+		mu       sync.Mutex
+		statuses = map[int]int{}
+		wg       sync.WaitGroup
+	)
+	for w := range 16 {
+		wg.Go(func() {
+			for i := range 20 {
+				var r reply
+				var err error
+				if i%2 == 0 {
+					r, err = a.try("POST", "/api/v1/notes", fmt.Sprintf(`{"title":"worker %d note %d"}`, w, i))
+				} else {
+					r, err = a.try("GET", "/api/v1/notes?limit=5", "")
+				}
+				if err != nil {
+					r.StatusCode = -1
+				}
+				mu.Lock()
+				statuses[r.StatusCode]++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if statuses[200] != 160 || statuses[201] != 160 {
+		t.Errorf("statuses %v; want 160 × 200 and 160 × 201", statuses)
+	}
+	if !strings.Contains(a.out.String(), "at its connection limit") {
+		t.Errorf("the limit was never hit: the test proves nothing")
+	}
+}

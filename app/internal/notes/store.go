@@ -7,7 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/octabyte/octabyte/app/internal/database"
 )
 
 // queryTimeout bounds each call, so that a database that stopped answering
@@ -16,11 +17,11 @@ const queryTimeout = 5 * time.Second
 
 // Store keeps notes in PostgreSQL.
 type Store struct {
-	pool *pgxpool.Pool
+	pool *database.Pool
 }
 
 // NewStore returns a Store on pool; the schema must have been migrated.
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func NewStore(pool *database.Pool) *Store { return &Store{pool: pool} }
 
 const columns = `id::text, title, body, created_at`
 
@@ -39,15 +40,24 @@ func (s *Store) Create(ctx context.Context, d Draft) (Note, error) {
 	if d.Body != nil {
 		body = *d.Body
 	}
-	return scan(s.pool.QueryRow(ctx,
-		`INSERT INTO notes (title, body) VALUES ($1, $2) RETURNING `+columns, *d.Title, body))
+	c, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return Note{}, err
+	}
+	defer c.Release()
+	return scan(c.QueryRow(ctx, `INSERT INTO notes (title, body) VALUES ($1, $2) RETURNING `+columns, *d.Title, body))
 }
 
 // Get returns the note with id, or ErrNotFound.
 func (s *Store) Get(ctx context.Context, id pgtype.UUID) (Note, error) {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	n, err := scan(s.pool.QueryRow(ctx, `SELECT `+columns+` FROM notes WHERE id = $1`, id))
+	c, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return Note{}, err
+	}
+	defer c.Release()
+	n, err := scan(c.QueryRow(ctx, `SELECT `+columns+` FROM notes WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Note{}, ErrNotFound
 	}
@@ -58,7 +68,12 @@ func (s *Store) Get(ctx context.Context, id pgtype.UUID) (Note, error) {
 func (s *Store) Delete(ctx context.Context, id pgtype.UUID) error {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	tag, err := s.pool.Exec(ctx, `DELETE FROM notes WHERE id = $1`, id)
+	c, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Release()
+	tag, err := c.Exec(ctx, `DELETE FROM notes WHERE id = $1`, id)
 	if err != nil {
 		return err
 	}
@@ -73,13 +88,18 @@ func (s *Store) Delete(ctx context.Context, id pgtype.UUID) error {
 func (s *Store) List(ctx context.Context, limit int, after *Cursor) (page []Note, next *Cursor, err error) {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
+	c, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer c.Release()
 	var rows pgx.Rows
 	// One extra row tells whether another page follows.
 	if after == nil {
-		rows, err = s.pool.Query(ctx,
+		rows, err = c.Query(ctx,
 			`SELECT `+columns+` FROM notes ORDER BY created_at DESC, id DESC LIMIT $1`, limit+1)
 	} else {
-		rows, err = s.pool.Query(ctx,
+		rows, err = c.Query(ctx,
 			`SELECT `+columns+` FROM notes WHERE (created_at, id) < ($1, $2)
 			 ORDER BY created_at DESC, id DESC LIMIT $3`, after.CreatedAt, after.ID, limit+1)
 	}

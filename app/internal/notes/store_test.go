@@ -11,24 +11,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/octabyte/octabyte/app/internal/database"
 	"github.com/octabyte/octabyte/app/internal/notes"
 	"github.com/octabyte/octabyte/app/internal/pgtest"
 )
 
-var pool *pgxpool.Pool
+var pool *database.Pool
 
 func TestMain(m *testing.M) {
 	pgtest.Run(func(pg *pgtest.Server) int {
 		var err error
-		if pool, err = database.Open(pg.URL("postgres")); err != nil {
+		if pool, err = database.Open(pg.URL("postgres"), quiet); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 		defer pool.Close()
-		if err := database.Migrate(context.Background(), pool, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		if err := database.Migrate(context.Background(), pool, quiet); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
@@ -36,12 +34,25 @@ func TestMain(m *testing.M) {
 	})
 }
 
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// exec runs one statement on a connection of the pool.
+func exec(t *testing.T, sql string, args ...any) {
+	t.Helper()
+	c, err := pool.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release()
+	if _, err := c.Exec(context.Background(), sql, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // emptyTable gives each test a clean table; the tests in this file do not run in parallel.
 func emptyTable(t *testing.T) *notes.Store {
 	t.Helper()
-	if _, err := pool.Exec(context.Background(), `TRUNCATE notes`); err != nil {
-		t.Fatal(err)
-	}
+	exec(t, `TRUNCATE notes`)
 	return notes.NewStore(pool)
 }
 
@@ -107,10 +118,8 @@ func TestListPaginatesWithoutGapsOrRepeats(t *testing.T) {
 	s := emptyTable(t)
 	ctx := context.Background()
 	// 25 notes with one shared timestamp, then 20 later ones.
-	if _, err := pool.Exec(ctx, `INSERT INTO notes (title, created_at)
-		SELECT 'same ' || i, '2026-01-01T00:00:00Z' FROM generate_series(1, 25) i`); err != nil {
-		t.Fatal(err)
-	}
+	exec(t, `INSERT INTO notes (title, created_at)
+		SELECT 'same ' || i, '2026-01-01T00:00:00Z' FROM generate_series(1, 25) i`)
 	for i := range 20 {
 		if _, err := s.Create(ctx, notes.Draft{Title: ptr(fmt.Sprintf("later %d", i))}); err != nil {
 			t.Fatal(err)
@@ -178,7 +187,12 @@ func TestListExactlyOnePage(t *testing.T) {
 func TestTimedOutCallStopsItsStatementOnTheServer(t *testing.T) {
 	s := emptyTable(t)
 	ctx := context.Background()
-	tx, err := pool.Begin(ctx)
+	c, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release()
+	tx, err := c.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -230,6 +230,33 @@ func (s *Server) CreateDatabase(t testing.TB) (name, url string) {
 	return name, s.URL(name)
 }
 
+// CreateLimitedDatabase creates a database owned by a new login role that
+// may hold at most limit connections at once (CONNECTION LIMIT, enforced
+// for roles that are not superusers) and returns the database's name and a
+// URL that connects as that role.
+func (s *Server) CreateLimitedDatabase(t testing.TB, limit int) (name, url string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, s.URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	s.dbs++
+	name = fmt.Sprintf("test%d", s.dbs)
+	role := name + "_owner"
+	for _, sql := range []string{
+		fmt.Sprintf("CREATE ROLE %s LOGIN CONNECTION LIMIT %d", role, limit),
+		fmt.Sprintf("CREATE DATABASE %s OWNER %s", name, role),
+	} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return name, fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", role, s.Port, name)
+}
+
 func (s *Server) logTail() string {
 	b, _ := os.ReadFile(s.logFile())
 	if len(b) > 4000 {
