@@ -68,7 +68,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return fmt.Errorf("database configuration: %w", err)
 	}
 	emitter := metrics.NewEmitter(stdout, cfg.Environment)
-	srv := api.New(notes.NewStore(pool),
+	store := notes.NewStore(pool)
+	srv := api.New(store,
 		api.Info{Service: service, Version: version, Commit: commit, Environment: cfg.Environment},
 		log, emitter)
 	httpSrv := api.NewHTTPServer(srv, log)
@@ -79,13 +80,15 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	log.Info("listening", "addr", ln.Addr().String(), "version", version, "commit", commit,
 		"db", cfg.DB, "drain_timeout", cfg.DrainTimeout.String())
 
-	migrateCtx, stopMigrating := context.WithCancel(context.Background())
-	migrated := make(chan struct{})
+	// Background work until shutdown: migrate, then purge expired keys.
+	bgCtx, stopBackground := context.WithCancel(context.Background())
+	bgDone := make(chan struct{})
 	go func() {
-		defer close(migrated)
-		if database.MigrateUntilDone(migrateCtx, pool, log, emitter.DBError) == nil {
+		defer close(bgDone)
+		if database.MigrateUntilDone(bgCtx, pool, log, emitter.DBError) == nil {
 			srv.SchemaReady()
 			log.Info("database schema up to date")
+			purgeExpiredKeys(bgCtx, store, log, emitter.DBError)
 		}
 	}()
 	served := make(chan error, 1)
@@ -93,14 +96,14 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 
 	select {
 	case err := <-served:
-		stopMigrating()
+		stopBackground()
 		return err
 	case <-ctx.Done():
 	}
 
 	log.Info("shutting down: draining in-flight requests", "drain_timeout", cfg.DrainTimeout.String())
 	srv.Drain()
-	stopMigrating()
+	stopBackground()
 	drainCtx, cancel := context.WithTimeout(context.Background(), cfg.DrainTimeout)
 	defer cancel()
 	// Shutdown closes the listener at once and waits for active requests.
@@ -109,10 +112,36 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		// the process is about to exit anyway.
 		return fmt.Errorf("requests still running after DRAIN_TIMEOUT=%s: %w", cfg.DrainTimeout, err)
 	}
-	<-migrated
+	<-bgDone
 	pool.Close()
 	log.Info("stopped")
 	return nil
+}
+
+// purgeInterval is how often each task deletes expired idempotency keys;
+// tasks doing it at once skip each other's rows.
+const purgeInterval = 10 * time.Minute
+
+// purgeExpiredKeys deletes expired idempotency keys now and every
+// purgeInterval until ctx ends; a failure waits for the next round.
+func purgeExpiredKeys(ctx context.Context, store *notes.Store, log *slog.Logger, dbError func()) {
+	for {
+		n, err := store.PurgeExpiredKeys(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			dbError()
+			log.Warn("purging expired idempotency keys failed", "error", err)
+		case n > 0:
+			log.Info("expired idempotency keys purged", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(purgeInterval):
+		}
+	}
 }
 
 // healthcheck is the container health check: GET /healthz on this host.

@@ -620,3 +620,101 @@ func TestRequestsWaitForAPooledConnectionAtTheDatabasesConnectionLimit(t *testin
 		t.Errorf("the limit was never hit: the test proves nothing")
 	}
 }
+
+// post sends a note with an Idempotency-Key.
+func (a *app) post(t *testing.T, key, body string) reply {
+	t.Helper()
+	req, err := http.NewRequest("POST", a.url+"/api/v1/notes", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", key)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var buf bytes.Buffer
+	_, _ = buf.ReadFrom(resp.Body)
+	return reply{resp.StatusCode, resp.Header, buf.Bytes()}
+}
+
+func queryInt(t *testing.T, url, sql string) int {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	var n int
+	if err := conn.QueryRow(context.Background(), sql).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A client whose answer was lost retries with its key and gets the first
+// response: same status, Location and body, and no second note.
+func TestRetryAfterALostAnswerReplaysTheFirstResponse(t *testing.T) {
+	db, url := pg.CreateDatabase(t)
+	a := startReadyApp(t, map[string]string{"DATABASE_URL": url})
+	const key = "5f0c6f0e-7a43-4c55-9a43-0c2e1b9e8a11"
+	first := a.post(t, key, `{"title":"exactly once"}`) // its answer "lost" on the way
+	if first.StatusCode != 201 {
+		t.Fatalf("first attempt: %d %s", first.StatusCode, first.Body)
+	}
+	retry := a.post(t, key, `{"title":"exactly once"}`)
+	if retry.StatusCode != 201 || !bytes.Equal(retry.Body, first.Body) ||
+		retry.Header.Get("Location") != first.Header.Get("Location") || retry.Header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("retry: %d %s %s (replayed %q); want the first response %s %s",
+			retry.StatusCode, retry.Header.Get("Location"), retry.Body, retry.Header.Get("Idempotent-Replayed"),
+			first.Header.Get("Location"), first.Body)
+	}
+	if r := a.post(t, key, `{"title":"another note"}`); r.StatusCode != 422 {
+		t.Errorf("the key reused for another note: %d, want 422", r.StatusCode)
+	}
+	if n := queryInt(t, pg.URL(db), `SELECT count(*) FROM notes`); n != 1 {
+		t.Errorf("%d notes, want 1", n)
+	}
+}
+
+// The answer 503 does not always mean "not written": when the answer to the
+// COMMIT is lost, the note is committed but the app can only say 503. The
+// retry with the key gets the committed note, and no duplicate is made.
+func TestRetryAfterA503WhoseCommitHappenedReplaysTheNote(t *testing.T) {
+	db, _ := pg.CreateDatabase(t)
+	proxy := startPGProxy(t, pg.Port)
+	a := startReadyApp(t, map[string]string{"DATABASE_URL": proxy.URL(db)})
+	const key = "0c9e8a11-5f0c-4c55-9a43-7a436f0e2b1e"
+
+	proxy.loseNextCommitAnswer()
+	failed := a.post(t, key, `{"title":"committed in the dark"}`)
+	select {
+	case <-proxy.lost:
+	default:
+		t.Fatalf("no COMMIT answer was lost: the test did not test anything (status %d)", failed.StatusCode)
+	}
+	expect503(t, failed, "create whose COMMIT answer was lost")
+	var id string
+	conn, err := pgx.Connect(context.Background(), pg.URL(db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	if err := conn.QueryRow(context.Background(), `SELECT id::text FROM notes`).Scan(&id); err != nil {
+		t.Fatalf("the note was not committed: %v", err)
+	}
+
+	retry := a.post(t, key, `{"title":"committed in the dark"}`)
+	var n note
+	_ = json.Unmarshal(retry.Body, &n)
+	if retry.StatusCode != 201 || n.ID != id || retry.Header.Get("Location") != "/api/v1/notes/"+id ||
+		retry.Header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("retry: %d %s (replayed %q); want 201 with the committed note %s", retry.StatusCode, retry.Body,
+			retry.Header.Get("Idempotent-Replayed"), id)
+	}
+	if count := queryInt(t, pg.URL(db), `SELECT count(*) FROM notes`); count != 1 {
+		t.Errorf("%d notes, want 1", count)
+	}
+}

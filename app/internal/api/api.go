@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/octabyte/octabyte/app/internal/database"
+	"github.com/octabyte/octabyte/app/internal/idempotency"
 	"github.com/octabyte/octabyte/app/internal/notes"
 	"github.com/octabyte/octabyte/app/metrics"
 )
@@ -24,6 +25,8 @@ import (
 // production, a fake in unit tests.
 type Store interface {
 	Create(ctx context.Context, d notes.Draft) (notes.Note, error)
+	CreateOnce(ctx context.Context, key idempotency.Key, fingerprint []byte, d notes.Draft,
+		respond func(notes.Note) idempotency.Response) (idempotency.Response, bool, error)
 	Get(ctx context.Context, id pgtype.UUID) (notes.Note, error)
 	Delete(ctx context.Context, id pgtype.UUID) error
 	List(ctx context.Context, limit int, after *notes.Cursor) ([]notes.Note, *notes.Cursor, error)

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/octabyte/octabyte/app/internal/idempotency"
 	"github.com/octabyte/octabyte/app/internal/notes"
 	"github.com/octabyte/octabyte/app/metrics"
 )
@@ -26,26 +27,56 @@ import (
 type fakeStore struct {
 	mu    sync.Mutex
 	notes map[pgtype.UUID]notes.Note
+	keys  map[idempotency.Key]storedResponse
 	err   error
 	seq   byte
 }
 
-func newFakeStore() *fakeStore { return &fakeStore{notes: map[pgtype.UUID]notes.Note{}} }
+type storedResponse struct {
+	fingerprint []byte
+	resp        idempotency.Response
+}
+
+func newFakeStore() *fakeStore {
+	return &fakeStore{notes: map[pgtype.UUID]notes.Note{}, keys: map[idempotency.Key]storedResponse{}}
+}
 
 func (f *fakeStore) Create(_ context.Context, d notes.Draft) (notes.Note, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return f.create(d)
+}
+
+func (f *fakeStore) create(d notes.Draft) (notes.Note, error) {
 	if f.err != nil {
 		return notes.Note{}, f.err
 	}
 	f.seq++
 	id := pgtype.UUID{Bytes: [16]byte{15: f.seq}, Valid: true}
-	n := notes.Note{ID: id.String(), Title: *d.Title, CreatedAt: time.Now().UTC()}
-	if d.Body != nil {
-		n.Body = *d.Body
-	}
+	n := notes.Note{ID: id.String(), Title: *d.Title, Body: d.BodyText(), CreatedAt: time.Now().UTC()}
 	f.notes[id] = n
 	return n, nil
+}
+
+// CreateOnce follows idempotency.Do's contract, serialised by the mutex.
+func (f *fakeStore) CreateOnce(_ context.Context, key idempotency.Key, fingerprint []byte, d notes.Draft,
+	respond func(notes.Note) idempotency.Response,
+) (idempotency.Response, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if stored, ok := f.keys[key]; ok {
+		if !bytes.Equal(stored.fingerprint, fingerprint) {
+			return idempotency.Response{}, false, idempotency.ErrKeyReused
+		}
+		return stored.resp, true, nil
+	}
+	n, err := f.create(d)
+	if err != nil {
+		return idempotency.Response{}, false, err
+	}
+	resp := respond(n)
+	f.keys[key] = storedResponse{fingerprint, resp}
+	return resp, false, nil
 }
 
 func (f *fakeStore) Get(_ context.Context, id pgtype.UUID) (notes.Note, error) {

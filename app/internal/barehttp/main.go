@@ -9,6 +9,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 )
@@ -20,7 +21,7 @@ func main() {
 		_, _ = w.Write(body)
 	})
 	if err := http.ListenAndServe("127.0.0.1:"+os.Getenv("PORT"), h); err != nil {
-		os.Stderr.WriteString(err.Error() + "\n")
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }

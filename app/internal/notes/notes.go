@@ -44,6 +44,14 @@ type Draft struct {
 	Body  *string `json:"body"`
 }
 
+// BodyText is the body as stored: an absent body is empty.
+func (d Draft) BodyText() string {
+	if d.Body == nil {
+		return ""
+	}
+	return *d.Body
+}
+
 // ValidationError says which field is wrong and why, in words fit for a client.
 type ValidationError struct {
 	Field, Reason string

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/octabyte/octabyte/app/internal/database"
+	"github.com/octabyte/octabyte/app/internal/idempotency"
 )
 
 // queryTimeout bounds each call, so that a database that stopped answering
@@ -36,16 +37,67 @@ func scan(row pgx.Row) (Note, error) {
 func (s *Store) Create(ctx context.Context, d Draft) (Note, error) {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	body := ""
-	if d.Body != nil {
-		body = *d.Body
-	}
 	c, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return Note{}, err
 	}
 	defer c.Release()
-	return scan(c.QueryRow(ctx, `INSERT INTO notes (title, body) VALUES ($1, $2) RETURNING `+columns, *d.Title, body))
+	return insert(ctx, c, d)
+}
+
+const insertSQL = `INSERT INTO notes (title, body) VALUES ($1, $2) RETURNING ` + columns
+
+func insert(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, d Draft) (Note, error) {
+	return scan(q.QueryRow(ctx, insertSQL, *d.Title, d.BodyText()))
+}
+
+// CreateOnce creates a note at most once per idempotency key (see
+// idempotency.Do): the note, the key and the response respond makes of the
+// note are committed together. A retry with the key gets the stored response
+// (replayed true) and creates nothing; a different request with the key gets
+// idempotency.ErrKeyReused. An error means nothing was committed, unless the
+// commit itself failed on the way back, which a retry with the key resolves.
+func (s *Store) CreateOnce(ctx context.Context, key idempotency.Key, fingerprint []byte, d Draft,
+	respond func(Note) idempotency.Response,
+) (resp idempotency.Response, replayed bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	c, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return resp, false, err
+	}
+	defer c.Release()
+	tx, err := c.Begin(ctx)
+	if err != nil {
+		return resp, false, err
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // after Commit, a no-op
+	resp, replayed, err = idempotency.Do(ctx, tx, key, fingerprint, func() (idempotency.Response, error) {
+		n, err := insert(ctx, tx, d)
+		if err != nil {
+			return idempotency.Response{}, err
+		}
+		return respond(n), nil
+	})
+	if err != nil || replayed {
+		return resp, replayed, err
+	}
+	return resp, false, tx.Commit(ctx)
+}
+
+// PurgeExpiredKeys deletes idempotency keys past their expiry and returns
+// how many.
+func (s *Store) PurgeExpiredKeys(ctx context.Context) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	c, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Release()
+	return idempotency.Purge(ctx, c)
 }
 
 // Get returns the note with id, or ErrNotFound.

@@ -52,7 +52,7 @@ func exec(t *testing.T, sql string, args ...any) {
 // emptyTable gives each test a clean table; the tests in this file do not run in parallel.
 func emptyTable(t *testing.T) *notes.Store {
 	t.Helper()
-	exec(t, `TRUNCATE notes`)
+	exec(t, `TRUNCATE notes, idempotency_keys`)
 	return notes.NewStore(pool)
 }
 
