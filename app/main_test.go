@@ -98,10 +98,16 @@ func appCommand(env map[string]string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// startApp starts the app and waits until /healthz answers.
+// startApp starts the app and waits until it answers HTTP (/healthz is 503
+// until the database is reachable and migrated, then 200).
 func startApp(t *testing.T, env map[string]string) *app {
 	t.Helper()
-	a := &app{port: freePort(t), out: &syncBuffer{}, exited: make(chan struct{})}
+	return startAppOnPort(t, freePort(t), env)
+}
+
+func startAppOnPort(t *testing.T, port int, env map[string]string) *app {
+	t.Helper()
+	a := &app{port: port, out: &syncBuffer{}, exited: make(chan struct{})}
 	a.url = "http://127.0.0.1:" + strconv.Itoa(a.port)
 	env["PORT"] = strconv.Itoa(a.port)
 	if env["APP_ENV"] == "" {
@@ -127,7 +133,7 @@ func startApp(t *testing.T, env map[string]string) *app {
 			t.Logf("app output:\n%s", a.out.String())
 		}
 	})
-	waitFor(t, 15*time.Second, "app serving /healthz", func() bool {
+	waitFor(t, 15*time.Second, "app answering /healthz", func() bool {
 		select {
 		case <-a.exited:
 			t.Fatalf("app exited at start-up: %v\n%s", a.err, a.out.String())
@@ -138,7 +144,7 @@ func startApp(t *testing.T, env map[string]string) *app {
 			return false
 		}
 		_ = resp.Body.Close()
-		return resp.StatusCode == 200
+		return true
 	})
 	return a
 }
@@ -312,25 +318,32 @@ func TestLogsAreJSONLinesWithoutSecrets(t *testing.T) {
 }
 
 func TestHealthcheckSubcommand(t *testing.T) {
-	a := startApp(t, map[string]string{"DATABASE_URL": pg.URL("postgres")})
-	run := func(port int) int {
-		cmd := appCommand(map[string]string{"PORT": strconv.Itoa(port)}, "healthcheck")
-		err := cmd.Run()
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			return exitErr.ExitCode()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return 0
-	}
+	a := startReadyApp(t, map[string]string{"DATABASE_URL": pg.URL("postgres")})
+	unready := startApp(t, map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:1/x?sslmode=disable"})
+	run := func(port int) int { return healthcheckExitCode(t, port) }
 	if code := run(a.port); code != 0 {
 		t.Errorf("healthcheck against a live app exited %d, want 0", code)
 	}
 	if code := run(freePort(t)); code != 1 {
 		t.Errorf("healthcheck with nothing listening exited %d, want 1", code)
 	}
+	if code := run(unready.port); code != 1 {
+		t.Errorf("healthcheck against an app that never reached its database exited %d, want 1", code)
+	}
+}
+
+// healthcheckExitCode runs the container health check against port.
+func healthcheckExitCode(t *testing.T, port int) int {
+	t.Helper()
+	err := appCommand(map[string]string{"PORT": strconv.Itoa(port)}, "healthcheck").Run()
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		return exitErr.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0
 }
 
 func TestInvalidConfigurationExitsWithAClearError(t *testing.T) {
@@ -368,14 +381,16 @@ func TestStartsWithoutTheDatabaseAndBecomesReadyWhenItComes(t *testing.T) {
 		t.Fatalf("app exited while the database was down: %v", a.err)
 	default:
 	}
-	if r := a.get(t, "/healthz"); r.StatusCode != 200 {
-		t.Errorf("healthz without a database: %d", r.StatusCode)
-	}
+	// Never ready yet: the health check fails, so no traffic is routed here.
+	expect503(t, a.get(t, "/healthz"), "healthz of a task that never reached its database")
 
 	if err := own.Resume(); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 60*time.Second, "ready after the database came up", func() bool { return a.get(t, "/readyz").StatusCode == 200 })
+	if r := a.get(t, "/healthz"); r.StatusCode != 200 {
+		t.Errorf("healthz once ready: %d", r.StatusCode)
+	}
 	if r := a.do(t, "POST", "/api/v1/notes", `{"title":"t"}`); r.StatusCode != 201 {
 		t.Errorf("create after recovery: %d %s", r.StatusCode, r.Body)
 	}

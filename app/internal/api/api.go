@@ -77,7 +77,7 @@ func New(store Store, info Info, log *slog.Logger, m *metrics.Emitter) *Server {
 }
 
 // SchemaReady marks the database schema as migrated: the notes API and
-// /readyz start using the database.
+// /readyz start using the database, and /healthz answers 200 from now on.
 func (s *Server) SchemaReady() { s.schema.Store(true) }
 
 // Drain makes /readyz answer 503 from now on, so that no new traffic is
@@ -156,9 +156,18 @@ func (s *Server) root(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.info)
 }
 
-// healthz is liveness only: it must not depend on the database, or a
-// database outage would make ECS kill every healthy task.
+// healthz is what the load balancer's target group and the container
+// health check ask. Until the process has once been ready (database
+// reachable, migrations applied) it answers 503, so that a new task that
+// cannot serve never takes traffic and a deployment of it fails; from then
+// on it is liveness only, without the database, so that a database outage
+// does not make ECS replace every established task (their API requests
+// fail fast with 503 meanwhile, and /readyz reports the database).
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if !s.schema.Load() {
+		unavailable(w, "starting: database not reachable or not migrated yet")
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 

@@ -233,6 +233,18 @@ func TestRootReportsServiceVersionCommitEnvironment(t *testing.T) {
 	}
 }
 
+// A process that has never been ready fails the health check, so that the
+// load balancer never routes to a task that cannot serve.
+func TestHealthzFailsUntilTheFirstReadiness(t *testing.T) {
+	h := newHarness(t)
+	h.schema.Store(false)
+	h.do(t, "GET", "/healthz", "", "").status(503).apiError("unavailable").retryAfter()
+	h.SchemaReady()
+	h.do(t, "GET", "/healthz", "", "").status(200)
+}
+
+// Once ready, the health check is liveness only: a database outage does not
+// fail it (or ECS would replace every task).
 func TestHealthzNeverTouchesTheDatabase(t *testing.T) {
 	h := newHarness(t)
 	h.store.err = errors.New("database on fire")
