@@ -68,6 +68,16 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return fmt.Errorf("database configuration: %w", err)
 	}
 	emitter := metrics.NewEmitter(stdout, cfg.Environment)
+	flushCtx, stopFlushing := context.WithCancel(context.Background())
+	flushed := make(chan struct{})
+	go func() {
+		defer close(flushed)
+		emitter.FlushEvery(flushCtx, time.Second) // and once more when stopped
+	}()
+	defer func() {
+		stopFlushing()
+		<-flushed
+	}()
 	store := notes.NewStore(pool)
 	srv := api.New(store,
 		api.Info{Service: service, Version: version, Commit: commit, Environment: cfg.Environment},
