@@ -58,17 +58,28 @@ type Server struct {
 	schema   atomic.Bool
 	draining atomic.Bool
 	handler  http.Handler
+	// routes maps a mux pattern to its Route labels (see routeLabel).
+	routes map[string]routeLabels
 }
 
-// New returns a Server; log and m receive one line per request each.
+// New returns a Server; log and m receive a log line and a metric value per
+// request.
 func New(store Store, info Info, log *slog.Logger, m *metrics.Emitter) *Server {
-	s := &Server{store: store, info: info, log: log, metrics: m}
+	s := &Server{store: store, info: info, log: log, metrics: m, routes: map[string]routeLabels{}}
 	mux := http.NewServeMux()
-	mux.Handle("/{$}", methods{http.MethodGet: s.root})
-	mux.Handle("/healthz", methods{http.MethodGet: s.healthz})
-	mux.Handle("/readyz", methods{http.MethodGet: s.readyz})
-	mux.Handle("/api/v1/notes", methods{http.MethodGet: s.listNotes, http.MethodPost: s.createNote})
-	mux.Handle("/api/v1/notes/{id}", methods{http.MethodGet: s.getNote, http.MethodDelete: s.deleteNote})
+	for _, r := range []struct {
+		pattern string
+		methods methods
+	}{
+		{"/{$}", methods{http.MethodGet: s.root}},
+		{"/healthz", methods{http.MethodGet: s.healthz}},
+		{"/readyz", methods{http.MethodGet: s.readyz}},
+		{"/api/v1/notes", methods{http.MethodGet: s.listNotes, http.MethodPost: s.createNote}},
+		{"/api/v1/notes/{id}", methods{http.MethodGet: s.getNote, http.MethodDelete: s.deleteNote}},
+	} {
+		mux.Handle(r.pattern, r.methods)
+		s.routes[r.pattern] = r.methods.labels(r.pattern)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such resource")
 	})
@@ -142,6 +153,29 @@ func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h(w, r)
 }
 
+// routeLabels are a route's Route metric labels: "GET /healthz" for each
+// method it serves, and the bare path for a 405 (whose method is whatever
+// the client sent). Built once, so that no request concatenates them.
+type routeLabels struct {
+	path     string
+	byMethod map[string]string
+}
+
+func (m methods) labels(pattern string) routeLabels {
+	path := pattern
+	if pattern == "/{$}" {
+		path = "/"
+	}
+	l := routeLabels{path: path, byMethod: map[string]string{}}
+	for meth := range m {
+		l.byMethod[meth] = meth + " " + path
+	}
+	if m[http.MethodGet] != nil {
+		l.byMethod[http.MethodHead] = http.MethodHead + " " + path
+	}
+	return l
+}
+
 func (m methods) allow() string {
 	var allow []string
 	for _, meth := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete} {
@@ -156,6 +190,8 @@ func (s *Server) root(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.info)
 }
 
+var healthzOK = []byte("{\"status\":\"ok\"}\n")
+
 // healthz is what the load balancer's target group and the container
 // health check ask. Until the process has once been ready (database
 // reachable, migrations applied) it answers 503, so that a new task that
@@ -168,7 +204,8 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		unavailable(w, "starting: database not reachable or not migrated yet")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	w.Header()["Content-Type"] = contentTypeJSON
+	_, _ = w.Write(healthzOK)
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -181,7 +218,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 		defer cancel()
 		if err := s.store.Ping(ctx); err != nil {
-			s.dbError(r, err)
+			s.dbError(w, r, err)
 			unavailable(w, "database not reachable")
 			return
 		}
@@ -209,19 +246,19 @@ func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
 		// keeps client aborts out of the 5xx alarms.
 		w.WriteHeader(statusClientClosed)
 	case database.Unavailable(err):
-		s.dbError(r, err)
+		s.dbError(w, r, err)
 		unavailable(w, "database unavailable, retry later")
 	default:
-		s.dbError(r, err)
+		s.dbError(w, r, err)
 		writeError(w, http.StatusInternalServerError, "internal", "internal error")
 	}
 }
 
 const statusClientClosed = 499
 
-func (s *Server) dbError(r *http.Request, err error) {
+func (s *Server) dbError(w http.ResponseWriter, r *http.Request, err error) {
 	s.metrics.DBError()
-	s.log.WarnContext(r.Context(), "database error", "request_id", requestIDFrom(r.Context()), "error", err)
+	s.log.WarnContext(r.Context(), "database error", "request_id", requestID(w), "error", err)
 }
 
 func unavailable(w http.ResponseWriter, msg string) {

@@ -48,7 +48,8 @@ type Pool struct {
 	changed  time.Time // when withheld last changed
 }
 
-// Conn is a connection held by one caller; Release gives it back.
+// Conn is a connection held by one caller; Release gives it back. It is a
+// value (no allocation per call); release it through a pointer to it.
 type Conn struct {
 	*pgxpool.Conn
 	pool *Pool
@@ -90,21 +91,21 @@ const probeAfter = 5 * time.Second
 // Acquire waits for a slot and returns a connection, or ctx's error. At the
 // server's connection limit it waits, within ctx, for a connection the pool
 // holds; holding none, it retries with a short backoff.
-func (p *Pool) Acquire(ctx context.Context) (*Conn, error) {
+func (p *Pool) Acquire(ctx context.Context) (Conn, error) {
 	backoff := 10 * time.Millisecond
 	for {
 		select {
 		case <-p.slots:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return Conn{}, ctx.Err()
 		}
 		c, err := p.pgx.Acquire(ctx)
 		if err == nil {
-			return &Conn{Conn: c, pool: p}, nil
+			return Conn{Conn: c, pool: p}, nil
 		}
 		if !AtConnectionLimit(err) || ctx.Err() != nil {
 			p.putSlot()
-			return nil, err
+			return Conn{}, err
 		}
 		if p.withhold() {
 			continue // and wait for a slot: one of the connections the pool has
@@ -112,7 +113,7 @@ func (p *Pool) Acquire(ctx context.Context) (*Conn, error) {
 		p.putSlot()
 		select {
 		case <-ctx.Done():
-			return nil, err
+			return Conn{}, err
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 500*time.Millisecond)

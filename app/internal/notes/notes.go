@@ -4,7 +4,6 @@ package notes
 
 import (
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -92,16 +91,41 @@ func checkText(field, s string, max int) error {
 	return nil
 }
 
+var errInvalidID = errors.New("invalid id")
+
 // ParseID parses the canonical 8-4-4-4-12 hex form of a UUID.
 func ParseID(s string) (pgtype.UUID, error) {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return pgtype.UUID{}, errors.New("invalid id")
+		return pgtype.UUID{}, errInvalidID
 	}
-	b, err := hex.DecodeString(s[0:8] + s[9:13] + s[14:18] + s[19:23] + s[24:])
-	if err != nil {
-		return pgtype.UUID{}, errors.New("invalid id")
+	var id pgtype.UUID
+	j := 0
+	for i := 0; i < 36; i += 2 {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			i++ // the dash
+		}
+		hi, ok1 := fromHex(s[i])
+		lo, ok2 := fromHex(s[i+1])
+		if !ok1 || !ok2 {
+			return pgtype.UUID{}, errInvalidID
+		}
+		id.Bytes[j] = hi<<4 | lo
+		j++
 	}
-	return pgtype.UUID{Bytes: [16]byte(b), Valid: true}, nil
+	id.Valid = true
+	return id, nil
+}
+
+func fromHex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // Cursor marks the last note of a page; the next page starts after it.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 func ptr(s string) *string { return &s }
@@ -48,6 +50,21 @@ func TestParseIDAcceptsOnlyCanonicalUUIDs(t *testing.T) {
 		"0b7c5a3eX2f5d-4c1a-9a8e-3d2f1b0c9e8d", "zb7c5a3e-2f5d-4c1a-9a8e-3d2f1b0c9e8d", "0b7c5a3e-2f5d-4c1a-9a8e-3d2f1b0c9e8d0"} {
 		if _, err := ParseID(bad); err == nil {
 			t.Errorf("ParseID(%q) accepted", bad)
+		}
+	}
+}
+
+func TestParseIDRoundTripsEveryByte(t *testing.T) {
+	for b := range 256 {
+		var want pgtype.UUID
+		for i := range want.Bytes {
+			want.Bytes[i] = byte(b + i)
+		}
+		want.Valid = true
+		for _, s := range []string{want.String(), strings.ToUpper(want.String())} {
+			if got, err := ParseID(s); err != nil || got != want {
+				t.Fatalf("ParseID(%q) = %v, %v", s, got, err)
+			}
 		}
 	}
 }
