@@ -21,6 +21,7 @@ import (
 	"github.com/octabyte/octabyte/app/internal/api"
 	"github.com/octabyte/octabyte/app/internal/config"
 	"github.com/octabyte/octabyte/app/internal/database"
+	"github.com/octabyte/octabyte/app/internal/logbuffer"
 	"github.com/octabyte/octabyte/app/internal/notes"
 	"github.com/octabyte/octabyte/app/metrics"
 )
@@ -60,24 +61,19 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel})).
+	// Log and metric lines go out in batches: at most 100 ms of them are
+	// lost if the process is killed, none on a normal exit.
+	out := logbuffer.New(stdout)
+	defer runInBackground(func(ctx context.Context) { out.FlushEvery(ctx, 100*time.Millisecond) })()
+	log := slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: cfg.LogLevel})).
 		With("service", service, "environment", cfg.Environment)
 
 	pool, err := database.Open(cfg.DB.ConnString(), log)
 	if err != nil {
 		return fmt.Errorf("database configuration: %w", err)
 	}
-	emitter := metrics.NewEmitter(stdout, cfg.Environment)
-	flushCtx, stopFlushing := context.WithCancel(context.Background())
-	flushed := make(chan struct{})
-	go func() {
-		defer close(flushed)
-		emitter.FlushEvery(flushCtx, time.Second) // and once more when stopped
-	}()
-	defer func() {
-		stopFlushing()
-		<-flushed
-	}()
+	emitter := metrics.NewEmitter(out, cfg.Environment)
+	defer runInBackground(func(ctx context.Context) { emitter.FlushEvery(ctx, time.Second) })()
 	store := notes.NewStore(pool)
 	srv := api.New(store,
 		api.Info{Service: service, Version: version, Commit: commit, Environment: cfg.Environment},
@@ -90,17 +86,14 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	log.Info("listening", "addr", ln.Addr().String(), "version", version, "commit", commit,
 		"db", cfg.DB, "drain_timeout", cfg.DrainTimeout.String())
 
-	// Background work until shutdown: migrate, then purge expired keys.
-	bgCtx, stopBackground := context.WithCancel(context.Background())
-	bgDone := make(chan struct{})
-	go func() {
-		defer close(bgDone)
-		if database.MigrateUntilDone(bgCtx, pool, log, emitter.DBError) == nil {
+	// Until shutdown: migrate, then purge expired idempotency keys.
+	stopBackground := runInBackground(func(ctx context.Context) {
+		if database.MigrateUntilDone(ctx, pool, log, emitter.DBError) == nil {
 			srv.SchemaReady()
 			log.Info("database schema up to date")
-			purgeExpiredKeys(bgCtx, store, log, emitter.DBError)
+			purgeExpiredKeys(ctx, store, log, emitter.DBError)
 		}
-	}()
+	})
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
 
@@ -122,10 +115,24 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		// the process is about to exit anyway.
 		return fmt.Errorf("requests still running after DRAIN_TIMEOUT=%s: %w", cfg.DrainTimeout, err)
 	}
-	<-bgDone
 	pool.Close()
 	log.Info("stopped")
 	return nil
+}
+
+// runInBackground runs f in a goroutine; the function it returns cancels
+// f's context and waits for f to return.
+func runInBackground(f func(ctx context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // purgeInterval is how often each task deletes expired idempotency keys;

@@ -121,18 +121,26 @@ LUA
 
 # cpu_ns PID: CPU time of all the process's threads so far, in ns.
 cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f", s }'; }
+# cpu_ticks: "busy total" jiffies of CPU 0 and of CPU 1, from /proc/stat.
+cpu_ticks() { awk '$1 == "cpu0" || $1 == "cpu1" { t = 0; for (i = 2; i <= NF; i++) t += $i; printf "%d %d ", t - $5 - $6, t }' /proc/stat; }
+# busy BEFORE AFTER N: how busy CPU N (0 or 1) was between two cpu_ticks, in %.
+busy() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { split(a, x, " "); split(b, y, " "); i = 2 * n + 1;
+  printf "%.0f", 100 * (y[i] - x[i]) / (y[i + 1] - x[i + 1]) }'; }
 # to_ms VALUE: wrk prints 812.00us, 1.23ms or 1.02s.
 to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
 
-# Each run appends "scenario round req/s p50 p99 cpu_us_per_req" to results.
+# Each run appends "scenario round req/s p50 p99 cpu_us_per_req cpu0% cpu1%"
+# to results: the CPU columns show which side was the limit.
 : >"$work/results"
 run_wrk() {
   local scenario=$1 round=$2 pid=$3 url=$4 script=${5:-}
   local args=(-t1 -c"$conns" -d"${duration}s" --latency)
   [[ -n $script ]] && args+=(-s "$script")
-  local before after
+  local before after ticks0 ticks1
   before=$(cpu_ns "$pid")
+  ticks0=$(cpu_ticks)
   taskset -c 0 wrk "${args[@]}" "$url" >"$work/wrk.out" 2>&1 || { cat "$work/wrk.out" >&2; fail "wrk $scenario"; }
+  ticks1=$(cpu_ticks)
   after=$(cpu_ns "$pid")
   if grep -q 'Non-2xx or 3xx responses\|Socket errors' "$work/wrk.out"; then
     cat "$work/wrk.out" >&2
@@ -141,23 +149,26 @@ run_wrk() {
   local requests rps
   requests=$(awk '/requests in/ { print $1 }' "$work/wrk.out")
   rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$work/wrk.out")
-  printf '%s %s %s %s %s %s\n' "$scenario" "$round" "$rps" \
+  printf '%s %s %s %s %s %s %s %s\n' "$scenario" "$round" "$rps" \
     "$(to_ms "$(awk '$1 == "50%" { print $2 }' "$work/wrk.out")")" \
     "$(to_ms "$(awk '$1 == "99%" { print $2 }' "$work/wrk.out")")" \
-    "$(awk -v a="$after" -v b="$before" -v n="$requests" 'BEGIN { printf "%.1f", (a - b) / n / 1000 }')" >>"$work/results"
+    "$(awk -v a="$after" -v b="$before" -v n="$requests" 'BEGIN { printf "%.1f", (a - b) / n / 1000 }')" \
+    "$(busy "$ticks0" "$ticks1" 0)" "$(busy "$ticks0" "$ticks1" 1)" >>"$work/results"
 }
 run_pgbench() {
-  local round=$1
+  local round=$1 ticks0 ticks1
   rm -f "$work"/pgb.*
+  ticks0=$(cpu_ticks)
   (cd "$work" && taskset -c 1 "$pgbin/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -S -M prepared -c 10 -j 1 \
     -T "$duration" --log --log-prefix=pgb pgbench >"$work/pgbench.out" 2>&1) || { cat "$work/pgbench.out" >&2; fail "pgbench -S"; }
+  ticks1=$(cpu_ticks)
   # Per-transaction log: column 3 is the latency in microseconds.
   cat "$work"/pgb.* | awk '{ print $3 }' | sort -n >"$work/lat"
   local n
   n=$(wc -l <"$work/lat")
   pct() { awk -v k="$(((n * $1 + 99) / 100))" 'NR == k { printf "%.3f", $1 / 1000; exit }' "$work/lat"; }
-  printf 'pgbench-S %s %s %s %s -\n' "$round" "$(awk '/^tps = / { printf "%.0f", $3 }' "$work/pgbench.out")" \
-    "$(pct 50)" "$(pct 99)" >>"$work/results"
+  printf 'pgbench-S %s %s %s %s - %s %s\n' "$round" "$(awk '/^tps = / { printf "%.0f", $3 }' "$work/pgbench.out")" \
+    "$(pct 50)" "$(pct 99)" "$(busy "$ticks0" "$ticks1" 0)" "$(busy "$ticks0" "$ticks1" 1)" >>"$work/results"
 }
 
 for round in $(seq "$rounds"); do
@@ -182,16 +193,19 @@ ratio() {
 }
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t ? "target reached" : "BELOW target") }'; }
 
-printf '\n%-22s %10s %9s %9s %12s\n' "scenario (median)" "req/s" "p50 ms" "p99 ms" "CPU us/req"
+printf '\n%-22s %10s %9s %9s %12s %7s %7s\n' "scenario (median)" "req/s" "p50 ms" "p99 ms" "CPU us/req" "CPU0 %" "CPU1 %"
 for s in bare-healthz app-healthz app-get-by-id pgbench-S app-post app-post-idempotent; do
-  printf '%-22s %10s %9s %9s %12s\n' "$s" "$(median 3 "$s")" "$(median 4 "$s")" "$(median 5 "$s")" "$(median 6 "$s")"
+  printf '%-22s %10s %9s %9s %12s %7s %7s\n' "$s" "$(median 3 "$s")" "$(median 4 "$s")" "$(median 5 "$s")" \
+    "$(median 6 "$s")" "$(median 7 "$s")" "$(median 8 "$s")"
 done
 healthz_ratio=$(ratio app-healthz bare-healthz)
 byid_ratio=$(ratio app-get-by-id pgbench-S)
 printf '\nratio app /healthz : bare net/http     %s  (target >= 0.95: %s)\n' "$healthz_ratio" "$(verdict "$healthz_ratio" 0.95)"
 printf 'ratio app by-id read : pgbench -S     %s  (target >= 0.70: %s)\n' "$byid_ratio" "$(verdict "$byid_ratio" 0.70)"
-printf '(%s rounds of %ss per scenario, interleaved; servers on CPU 1, wrk -t1 -c%s and PostgreSQL on CPU 0; %s)\n\n' \
-  "$rounds" "$duration" "$conns" "$(date -u +%Y-%m-%dT%H:%MZ)"
+printf '(%s rounds of %ss per scenario, interleaved; servers on CPU 1, wrk -t1 -c%s and PostgreSQL on CPU 0;\n' \
+  "$rounds" "$duration" "$conns"
+printf ' CPU us/req: the server process only; CPU0/CPU1 %%: how busy each CPU was, whatever ran there; %s)\n\n' \
+  "$(date -u +%Y-%m-%dT%H:%MZ)"
 if [[ -n ${BENCH_RAW:-} ]]; then cat "$work/results"; fi
 
 log "Go handler benchmarks (in-process, fake store): allocations per request"
