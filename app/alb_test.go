@@ -254,29 +254,44 @@ func startTask(t *testing.T, port int, dbURL string) *app {
 	return startAppOnPort(t, port, map[string]string{"DATABASE_URL": dbURL, "DRAIN_TIMEOUT": "5s"})
 }
 
+// deployment is an established task in rotation behind the load balancer,
+// and the port where the new task of a deployment will listen.
+type deployment struct {
+	old     *app
+	lb      *alb
+	newPort int
+}
+
+func startDeployment(t *testing.T, dbURL string) deployment {
+	t.Helper()
+	oldPort, newPort := freePort(t), freePort(t)
+	old := startTask(t, oldPort, dbURL)
+	waitFor(t, 30*time.Second, "old task ready", func() bool { return old.get(t, "/readyz").StatusCode == 200 })
+	lb := startALB(t, oldPort, newPort)
+	lb.waitStatus(t, "old", "UP", 5*time.Second)
+	lb.waitStatus(t, "new", "DOWN", 5*time.Second) // nothing listens there yet
+	return deployment{old, lb, newPort}
+}
+
 // A new task that cannot reach its database never passes the health check,
 // so it never takes traffic and the deployment fails while the old task
 // serves every request.
 func TestALBNewTaskWithoutItsDatabaseNeverTakesTraffic(t *testing.T) {
 	_, url := pg.CreateDatabase(t)
-	oldPort, newPort := freePort(t), freePort(t)
-	old := startTask(t, oldPort, url)
-	waitFor(t, 30*time.Second, "old task ready", func() bool { return old.get(t, "/readyz").StatusCode == 200 })
-	lb := startALB(t, oldPort, newPort)
-	lb.waitStatus(t, "old", "UP", 5*time.Second)
-	lb.waitStatus(t, "new", "DOWN", 5*time.Second)
+	d := startDeployment(t, url)
+	lb := d.lb
 	load := startTraffic(lb.url, 4)
 
 	// The deployment: the new task's database is unreachable (a wrong
 	// host, a security group that does not let it in).
 	stop := make(chan struct{})
 	seen := lb.watch(t, "new", stop)
-	newTask := startTask(t, newPort, "postgres://postgres@127.0.0.1:1/octabyte?sslmode=disable")
+	newTask := startTask(t, d.newPort, "postgres://postgres@127.0.0.1:1/octabyte?sslmode=disable")
 	// ECS gives it the health check grace period and more (60 s and the
 	// container health check's 75 s, scaled down): 20 check intervals.
 	time.Sleep(20 * checkInterval)
 	close(stop)
-	if code := healthcheckExitCode(t, newPort); code != 1 {
+	if code := healthcheckExitCode(t, d.newPort); code != 1 {
 		t.Errorf("the container health check of the new task exited %d, want 1 (ECS would keep it)", code)
 	}
 	newTask.signal(t, syscall.SIGTERM) // the deployment failed: ECS stops the new task
@@ -304,16 +319,12 @@ func TestALBNewTaskWithoutItsDatabaseNeverTakesTraffic(t *testing.T) {
 // takes traffic once healthy, then the old one is drained and stopped.
 func TestALBRollingReplacementDropsNoRequest(t *testing.T) {
 	_, url := pg.CreateDatabase(t)
-	oldPort, newPort := freePort(t), freePort(t)
-	old := startTask(t, oldPort, url)
-	waitFor(t, 30*time.Second, "old task ready", func() bool { return old.get(t, "/readyz").StatusCode == 200 })
-	lb := startALB(t, oldPort, newPort)
-	lb.waitStatus(t, "old", "UP", 5*time.Second)
-	lb.waitStatus(t, "new", "DOWN", 5*time.Second)
+	d := startDeployment(t, url)
+	old, lb := d.old, d.lb
 	load := startTraffic(lb.url, 4)
 	time.Sleep(5 * checkInterval)
 
-	startTask(t, newPort, url)
+	startTask(t, d.newPort, url)
 	lb.waitStatus(t, "new", "UP", 20*checkInterval)
 	// Deregistration: no new requests to the old task, in-flight ones
 	// finish during the delay, then ECS sends SIGTERM.
@@ -340,16 +351,9 @@ func TestALBRollingReplacementDropsNoRequest(t *testing.T) {
 // does not replace it, and it serves again the moment the database is
 // back); its database-backed requests fail fast with 503 meanwhile.
 func TestALBEstablishedTaskStaysInRotationThroughADatabaseOutage(t *testing.T) {
-	own, err := pgtest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer own.Close()
-	oldPort := freePort(t)
-	old := startTask(t, oldPort, own.URL("postgres"))
-	waitFor(t, 30*time.Second, "task ready", func() bool { return old.get(t, "/readyz").StatusCode == 200 })
-	lb := startALB(t, oldPort, freePort(t))
-	lb.waitStatus(t, "old", "UP", 5*time.Second)
+	own := pgtest.StartForTest(t)
+	d := startDeployment(t, own.URL("postgres"))
+	old, lb := d.old, d.lb
 
 	load := startTraffic(lb.url, 4)
 	time.Sleep(5 * checkInterval)

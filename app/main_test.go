@@ -360,11 +360,7 @@ func TestInvalidConfigurationExitsWithAClearError(t *testing.T) {
 }
 
 func TestStartsWithoutTheDatabaseAndBecomesReadyWhenItComes(t *testing.T) {
-	own, err := pgtest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer own.Close()
+	own := pgtest.StartForTest(t)
 	if err := own.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -397,11 +393,7 @@ func TestStartsWithoutTheDatabaseAndBecomesReadyWhenItComes(t *testing.T) {
 }
 
 func TestDatabaseOutageIs503AndRecoversWithoutLosingAcknowledgedWrites(t *testing.T) {
-	own, err := pgtest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer own.Close()
+	own := pgtest.StartForTest(t)
 	a := startReadyApp(t, map[string]string{"DATABASE_URL": own.URL("postgres")})
 
 	// A writer keeps creating notes through the outage and remembers every

@@ -169,24 +169,6 @@ func TestPoolIsSizedForADBT3Micro(t *testing.T) {
 	}
 }
 
-// syncBuffer collects log output written from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // load runs workers callers that each acquire a connection, hold it for a
 // short query and release it, rounds times; it returns the errors.
 func load(pool *Pool, workers, rounds int) []error {
@@ -222,7 +204,7 @@ func load(pool *Pool, workers, rounds int) []error {
 // connections" (pgxpool alone fails about one caller in five here).
 func TestCallersWaitForAPooledConnectionAtTheConnectionLimit(t *testing.T) {
 	_, url := pg.CreateLimitedDatabase(t, 3)
-	var logs syncBuffer
+	var logs strings.Builder // slog's handler serialises its writes
 	pool, err := Open(url, slog.New(slog.NewJSONHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)

@@ -33,6 +33,14 @@ func count(t *testing.T, sql string) int {
 	return n
 }
 
+// waitingOnLocks counts the sessions of the test database waiting for a
+// lock. It runs outside any transaction: inside one, PostgreSQL would answer
+// every read of pg_stat_activity from the transaction's first snapshot.
+func waitingOnLocks(t *testing.T) int {
+	t.Helper()
+	return count(t, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
+}
+
 var fp = idempotency.Fingerprint("POST", "/api/v1/notes", "t", "")
 
 func TestCreateOnceCreatesOnceAndReplays(t *testing.T) {
@@ -93,17 +101,7 @@ func TestFailedCreateLeavesTheKeyUnused(t *testing.T) {
 func TestConcurrentRequestsWithOneKeyCreateOneNote(t *testing.T) {
 	s := emptyTable(t)
 	ctx := context.Background()
-	lock, err := pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := lock.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, `LOCK TABLE notes IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	release := lockNotes(t)
 	const requests = 6
 	type result struct {
 		resp     idempotency.Response
@@ -122,14 +120,10 @@ func TestConcurrentRequestsWithOneKeyCreateOneNote(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d of %d requests waiting in the database", waiting, requests)
 		}
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
+		waiting = waitingOnLocks(t)
 		time.Sleep(20 * time.Millisecond)
 	}
-	_ = tx.Rollback(ctx)
-	lock.Release()
+	release()
 
 	var bodies sync.Map
 	fresh := 0

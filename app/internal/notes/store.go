@@ -33,16 +33,26 @@ func scan(row pgx.Row) (Note, error) {
 	return n, err
 }
 
-// Create stores a validated draft and returns the note as stored.
-func (s *Store) Create(ctx context.Context, d Draft) (Note, error) {
-	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+// withConn runs f on a pooled connection, the whole call (waiting for the
+// connection included) bounded by timeout.
+func (s *Store) withConn(ctx context.Context, timeout time.Duration, f func(context.Context, database.Conn) error) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	c, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return Note{}, err
+		return err
 	}
 	defer c.Release()
-	return insert(ctx, c, d)
+	return f(ctx, c)
+}
+
+// Create stores a validated draft and returns the note as stored.
+func (s *Store) Create(ctx context.Context, d Draft) (n Note, err error) {
+	err = s.withConn(ctx, queryTimeout, func(ctx context.Context, c database.Conn) error {
+		n, err = insert(ctx, c, d)
+		return err
+	})
+	return n, err
 }
 
 const insertSQL = `INSERT INTO notes (title, body) VALUES ($1, $2) RETURNING ` + columns
@@ -62,54 +72,43 @@ func insert(ctx context.Context, q interface {
 func (s *Store) CreateOnce(ctx context.Context, key idempotency.Key, fingerprint []byte, d Draft,
 	respond func(Note) idempotency.Response,
 ) (resp idempotency.Response, replayed bool, err error) {
-	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
-	defer cancel()
-	c, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return resp, false, err
-	}
-	defer c.Release()
-	tx, err := c.Begin(ctx)
-	if err != nil {
-		return resp, false, err
-	}
-	defer func() { _ = tx.Rollback(ctx) }() // after Commit, a no-op
-	resp, replayed, err = idempotency.Do(ctx, tx, key, fingerprint, func() (idempotency.Response, error) {
-		n, err := insert(ctx, tx, d)
+	err = s.withConn(ctx, queryTimeout, func(ctx context.Context, c database.Conn) error {
+		tx, err := c.Begin(ctx)
 		if err != nil {
-			return idempotency.Response{}, err
+			return err
 		}
-		return respond(n), nil
+		defer func() { _ = tx.Rollback(ctx) }() // after Commit, a no-op
+		resp, replayed, err = idempotency.Do(ctx, tx, key, fingerprint, func() (idempotency.Response, error) {
+			n, err := insert(ctx, tx, d)
+			if err != nil {
+				return idempotency.Response{}, err
+			}
+			return respond(n), nil
+		})
+		if err != nil || replayed {
+			return err
+		}
+		return tx.Commit(ctx)
 	})
-	if err != nil || replayed {
-		return resp, replayed, err
-	}
-	return resp, false, tx.Commit(ctx)
+	return resp, replayed, err
 }
 
 // PurgeExpiredKeys deletes idempotency keys past their expiry and returns
 // how many.
-func (s *Store) PurgeExpiredKeys(ctx context.Context) (int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	c, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer c.Release()
-	return idempotency.Purge(ctx, c)
+func (s *Store) PurgeExpiredKeys(ctx context.Context) (n int64, err error) {
+	err = s.withConn(ctx, time.Minute, func(ctx context.Context, c database.Conn) error {
+		n, err = idempotency.Purge(ctx, c)
+		return err
+	})
+	return n, err
 }
 
 // Get returns the note with id, or ErrNotFound.
-func (s *Store) Get(ctx context.Context, id pgtype.UUID) (Note, error) {
-	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
-	defer cancel()
-	c, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return Note{}, err
-	}
-	defer c.Release()
-	n, err := scan(c.QueryRow(ctx, `SELECT `+columns+` FROM notes WHERE id = $1`, id))
+func (s *Store) Get(ctx context.Context, id pgtype.UUID) (n Note, err error) {
+	err = s.withConn(ctx, queryTimeout, func(ctx context.Context, c database.Conn) error {
+		n, err = scan(c.QueryRow(ctx, `SELECT `+columns+` FROM notes WHERE id = $1`, id))
+		return err
+	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Note{}, ErrNotFound
 	}
@@ -118,47 +117,35 @@ func (s *Store) Get(ctx context.Context, id pgtype.UUID) (Note, error) {
 
 // Delete removes the note with id, or returns ErrNotFound.
 func (s *Store) Delete(ctx context.Context, id pgtype.UUID) error {
-	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
-	defer cancel()
-	c, err := s.pool.Acquire(ctx)
-	if err != nil {
+	return s.withConn(ctx, queryTimeout, func(ctx context.Context, c database.Conn) error {
+		tag, err := c.Exec(ctx, `DELETE FROM notes WHERE id = $1`, id)
+		if err == nil && tag.RowsAffected() == 0 {
+			return ErrNotFound
+		}
 		return err
-	}
-	defer c.Release()
-	tag, err := c.Exec(ctx, `DELETE FROM notes WHERE id = $1`, id)
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() == 0 {
-		return ErrNotFound
-	}
-	return nil
+	})
 }
 
 // List returns up to limit notes, newest first, starting after the cursor
 // (nil: from the newest). next is nil on the last page.
 func (s *Store) List(ctx context.Context, limit int, after *Cursor) (page []Note, next *Cursor, err error) {
-	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
-	defer cancel()
-	c, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer c.Release()
-	var rows pgx.Rows
-	// One extra row tells whether another page follows.
-	if after == nil {
-		rows, err = c.Query(ctx,
-			`SELECT `+columns+` FROM notes ORDER BY created_at DESC, id DESC LIMIT $1`, limit+1)
-	} else {
-		rows, err = c.Query(ctx,
-			`SELECT `+columns+` FROM notes WHERE (created_at, id) < ($1, $2)
-			 ORDER BY created_at DESC, id DESC LIMIT $3`, after.CreatedAt, after.ID, limit+1)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	page, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Note, error) { return scan(r) })
+	err = s.withConn(ctx, queryTimeout, func(ctx context.Context, c database.Conn) error {
+		var rows pgx.Rows
+		// One extra row tells whether another page follows.
+		if after == nil {
+			rows, err = c.Query(ctx,
+				`SELECT `+columns+` FROM notes ORDER BY created_at DESC, id DESC LIMIT $1`, limit+1)
+		} else {
+			rows, err = c.Query(ctx,
+				`SELECT `+columns+` FROM notes WHERE (created_at, id) < ($1, $2)
+				 ORDER BY created_at DESC, id DESC LIMIT $3`, after.CreatedAt, after.ID, limit+1)
+		}
+		if err != nil {
+			return err
+		}
+		page, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Note, error) { return scan(r) })
+		return err
+	})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,6 +48,36 @@ func exec(t *testing.T, sql string, args ...any) {
 	if _, err := c.Exec(context.Background(), sql, args...); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// lockNotes holds an exclusive lock on the notes table, so that every
+// statement on it waits, until the returned function (also run when the
+// test ends) releases it.
+func lockNotes(t *testing.T) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := c.Begin(ctx)
+	if err == nil {
+		_, err = tx.Exec(ctx, `LOCK TABLE notes IN ACCESS EXCLUSIVE MODE`)
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			if tx != nil {
+				_ = tx.Rollback(ctx)
+			}
+			c.Release()
+		})
+	}
+	t.Cleanup(release)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return release
 }
 
 // emptyTable gives each test a clean table; the tests in this file do not run in parallel.
@@ -187,31 +218,14 @@ func TestListExactlyOnePage(t *testing.T) {
 func TestTimedOutCallStopsItsStatementOnTheServer(t *testing.T) {
 	s := emptyTable(t)
 	ctx := context.Background()
-	c, err := pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Release()
-	tx, err := c.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if _, err := tx.Exec(ctx, `LOCK TABLE notes IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	defer lockNotes(t)()
 	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
 	if _, err := s.Create(short, notes.Draft{Title: ptr("blocked")}); !database.Unavailable(err) {
 		t.Fatalf("a timed-out insert should count as unavailable, got %v", err)
 	}
-	var waiting int
 	for range 50 {
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting == 0 {
+		if waitingOnLocks(t) == 0 {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
