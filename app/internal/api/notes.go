@@ -69,8 +69,8 @@ func (s *Server) createNote(w http.ResponseWriter, r *http.Request) {
 func created(n notes.Note) idempotency.Response {
 	return idempotency.Response{
 		Status: http.StatusCreated,
-		Header: http.Header{"Location": {"/api/v1/notes/" + n.ID}, "Content-Type": {"application/json"}},
-		Body:   encodeJSON(n),
+		Header: http.Header{"Location": {"/api/v1/notes/" + n.ID}, "Content-Type": contentTypeJSON},
+		Body:   append(n.AppendJSON(make([]byte, 0, 512)), '\n'),
 	}
 }
 
@@ -136,7 +136,8 @@ func (s *Server) getNote(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, n)
+	w.Header()["Content-Type"] = contentTypeJSON
+	_, _ = w.Write(append(n.AppendJSON(make([]byte, 0, 512)), '\n'))
 }
 
 func (s *Server) deleteNote(w http.ResponseWriter, r *http.Request) {
