@@ -30,19 +30,13 @@ type clientError struct {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header()["Content-Type"] = contentTypeJSON
-	w.WriteHeader(status)
-	_, _ = w.Write(encodeJSON(v)) // a failed write means the client left
-}
-
-// encodeJSON is v as JSON and a newline. The values are the API's own
-// types, which always encode.
-func encodeJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
-		panic(err) // a bug: observe turns it into a logged 500
+		panic(err) // a bug (the API's own types encode): observe turns it into a logged 500
 	}
-	return append(b, '\n')
+	w.Header()["Content-Type"] = contentTypeJSON
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n')) // a failed write means the client left
 }
 
 func writeError(w http.ResponseWriter, status int, code, message string) {
