@@ -133,8 +133,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 
 // accessLog writes the request's log line, stamped with the time the
 // request ended. It builds the record itself, as slog documents for
-// wrappers: Logger.LogAttrs would read the clock again (a system call's
-// worth on this VM's clock) and unwind the stack for a source position the
+// wrappers: Logger.LogAttrs would read the clock again (two vDSO calls
+// that are slow on this VM) and unwind the stack for a source position the
 // JSON handler does not print.
 func (s *Server) accessLog(r *http.Request, level slog.Level, at time.Time, attrs ...slog.Attr) {
 	h := s.log.Handler()
