@@ -5,13 +5,22 @@
 // app adds per request: routing, request ids, security headers, logs,
 // metrics.
 //
-// Usage: PORT=5001 barehttp
+// By default it is a plain http.Server, as a bare handler is usually
+// measured. With BARE_SERVER=app it uses the app's http.Server settings
+// (api.NewHTTPServer: read, write and idle timeouts, whose deadlines cost a
+// little per request), so that only the handler stack differs.
+//
+// Usage: PORT=5001 [BARE_SERVER=app] barehttp
 package main
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"os"
+
+	"github.com/octabyte/octabyte/app/internal/api"
 )
 
 func main() {
@@ -20,7 +29,12 @@ func main() {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
 	})
-	if err := http.ListenAndServe("127.0.0.1:"+os.Getenv("PORT"), h); err != nil {
+	srv := &http.Server{Handler: h}
+	if os.Getenv("BARE_SERVER") == "app" {
+		srv = api.NewHTTPServer(h, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}
+	srv.Addr = "127.0.0.1:" + os.Getenv("PORT")
+	if err := srv.ListenAndServe(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
