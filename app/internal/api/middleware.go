@@ -14,12 +14,15 @@ import (
 // (net/http only reads them), so assigning them costs no allocation.
 var (
 	contentTypeJSON = []string{"application/json"}
-	securityHeaders = map[string][]string{
-		"X-Content-Type-Options":  {"nosniff"},
-		"X-Frame-Options":         {"DENY"},
-		"Referrer-Policy":         {"no-referrer"},
-		"Content-Security-Policy": {"default-src 'none'; frame-ancestors 'none'"},
-		"Cache-Control":           {"no-store"},
+	securityHeaders = []struct {
+		name  string // canonical form
+		value []string
+	}{
+		{"X-Content-Type-Options", []string{"nosniff"}},
+		{"X-Frame-Options", []string{"DENY"}},
+		{"Referrer-Policy", []string{"no-referrer"}},
+		{"Content-Security-Policy", []string{"default-src 'none'; frame-ancestors 'none'"}},
+		{"Cache-Control", []string{"no-store"}},
 	}
 )
 
@@ -28,8 +31,8 @@ var (
 func secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		for k, v := range securityHeaders {
-			h[k] = v
+		for _, sh := range securityHeaders {
+			h[sh.name] = sh.value
 		}
 		next.ServeHTTP(w, r)
 	})
