@@ -51,6 +51,8 @@ func startALB(t *testing.T, oldPort, newPort int) *alb {
 	dir := t.TempDir()
 	port := freePort(t)
 	b := &alb{url: "http://127.0.0.1:" + strconv.Itoa(port), sock: filepath.Join(dir, "admin.sock")}
+	// The check timeout is not scaled down with the interval (the ALB's is
+	// 5 s): on a busy machine a 100 ms timeout would fail healthy targets.
 	ms := checkInterval.Milliseconds()
 	cfg := fmt.Sprintf(`global
     stats socket %s mode 600 level admin
@@ -67,11 +69,11 @@ backend targets
     balance roundrobin
     option httpchk GET /healthz
     http-check expect status 200
-    timeout check %dms
+    timeout check 1s
     default-server inter %dms fastinter %dms downinter %dms rise 2 fall 3
     server old 127.0.0.1:%d check
     server new 127.0.0.1:%d check
-`, b.sock, port, ms/2, ms, ms, ms, oldPort, newPort)
+`, b.sock, port, ms, ms, ms, oldPort, newPort)
 	cfgFile := filepath.Join(dir, "haproxy.cfg")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -325,7 +327,7 @@ func TestALBRollingReplacementDropsNoRequest(t *testing.T) {
 	time.Sleep(5 * checkInterval)
 
 	startTask(t, d.newPort, url)
-	lb.waitStatus(t, "new", "UP", 20*checkInterval)
+	lb.waitStatus(t, "new", "UP", 10*time.Second) // 2 healthy checks once it is ready
 	// Deregistration: no new requests to the old task, in-flight ones
 	// finish during the delay, then ECS sends SIGTERM.
 	lb.admin(t, "set server targets/old state drain")
