@@ -98,10 +98,16 @@ func appCommand(env map[string]string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// startApp starts the app and waits until /healthz answers.
+// startApp starts the app and waits until it answers HTTP (/healthz is 503
+// until the database is reachable and migrated, then 200).
 func startApp(t *testing.T, env map[string]string) *app {
 	t.Helper()
-	a := &app{port: freePort(t), out: &syncBuffer{}, exited: make(chan struct{})}
+	return startAppOnPort(t, freePort(t), env)
+}
+
+func startAppOnPort(t *testing.T, port int, env map[string]string) *app {
+	t.Helper()
+	a := &app{port: port, out: &syncBuffer{}, exited: make(chan struct{})}
 	a.url = "http://127.0.0.1:" + strconv.Itoa(a.port)
 	env["PORT"] = strconv.Itoa(a.port)
 	if env["APP_ENV"] == "" {
@@ -127,7 +133,7 @@ func startApp(t *testing.T, env map[string]string) *app {
 			t.Logf("app output:\n%s", a.out.String())
 		}
 	})
-	waitFor(t, 15*time.Second, "app serving /healthz", func() bool {
+	waitFor(t, 15*time.Second, "app answering /healthz", func() bool {
 		select {
 		case <-a.exited:
 			t.Fatalf("app exited at start-up: %v\n%s", a.err, a.out.String())
@@ -138,7 +144,7 @@ func startApp(t *testing.T, env map[string]string) *app {
 			return false
 		}
 		_ = resp.Body.Close()
-		return resp.StatusCode == 200
+		return true
 	})
 	return a
 }
@@ -312,25 +318,32 @@ func TestLogsAreJSONLinesWithoutSecrets(t *testing.T) {
 }
 
 func TestHealthcheckSubcommand(t *testing.T) {
-	a := startApp(t, map[string]string{"DATABASE_URL": pg.URL("postgres")})
-	run := func(port int) int {
-		cmd := appCommand(map[string]string{"PORT": strconv.Itoa(port)}, "healthcheck")
-		err := cmd.Run()
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			return exitErr.ExitCode()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return 0
-	}
+	a := startReadyApp(t, map[string]string{"DATABASE_URL": pg.URL("postgres")})
+	unready := startApp(t, map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:1/x?sslmode=disable"})
+	run := func(port int) int { return healthcheckExitCode(t, port) }
 	if code := run(a.port); code != 0 {
 		t.Errorf("healthcheck against a live app exited %d, want 0", code)
 	}
 	if code := run(freePort(t)); code != 1 {
 		t.Errorf("healthcheck with nothing listening exited %d, want 1", code)
 	}
+	if code := run(unready.port); code != 1 {
+		t.Errorf("healthcheck against an app that never reached its database exited %d, want 1", code)
+	}
+}
+
+// healthcheckExitCode runs the container health check against port.
+func healthcheckExitCode(t *testing.T, port int) int {
+	t.Helper()
+	err := appCommand(map[string]string{"PORT": strconv.Itoa(port)}, "healthcheck").Run()
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		return exitErr.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0
 }
 
 func TestInvalidConfigurationExitsWithAClearError(t *testing.T) {
@@ -347,11 +360,7 @@ func TestInvalidConfigurationExitsWithAClearError(t *testing.T) {
 }
 
 func TestStartsWithoutTheDatabaseAndBecomesReadyWhenItComes(t *testing.T) {
-	own, err := pgtest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer own.Close()
+	own := pgtest.StartForTest(t)
 	if err := own.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -368,25 +377,23 @@ func TestStartsWithoutTheDatabaseAndBecomesReadyWhenItComes(t *testing.T) {
 		t.Fatalf("app exited while the database was down: %v", a.err)
 	default:
 	}
-	if r := a.get(t, "/healthz"); r.StatusCode != 200 {
-		t.Errorf("healthz without a database: %d", r.StatusCode)
-	}
+	// Never ready yet: the health check fails, so no traffic is routed here.
+	expect503(t, a.get(t, "/healthz"), "healthz of a task that never reached its database")
 
 	if err := own.Resume(); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 60*time.Second, "ready after the database came up", func() bool { return a.get(t, "/readyz").StatusCode == 200 })
+	if r := a.get(t, "/healthz"); r.StatusCode != 200 {
+		t.Errorf("healthz once ready: %d", r.StatusCode)
+	}
 	if r := a.do(t, "POST", "/api/v1/notes", `{"title":"t"}`); r.StatusCode != 201 {
 		t.Errorf("create after recovery: %d %s", r.StatusCode, r.Body)
 	}
 }
 
 func TestDatabaseOutageIs503AndRecoversWithoutLosingAcknowledgedWrites(t *testing.T) {
-	own, err := pgtest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer own.Close()
+	own := pgtest.StartForTest(t)
 	a := startReadyApp(t, map[string]string{"DATABASE_URL": own.URL("postgres")})
 
 	// A writer keeps creating notes through the outage and remembers every
@@ -580,5 +587,141 @@ func TestDrainTimeoutBoundsTheShutdown(t *testing.T) {
 	}
 	if !strings.Contains(a.out.String(), "DRAIN_TIMEOUT=1s") {
 		t.Errorf("the overrun is not logged:\n%s", a.out.String())
+	}
+}
+
+// With the database allowing the app fewer connections than its pool size,
+// concurrent requests wait for a pooled connection: none gets a 503.
+func TestRequestsWaitForAPooledConnectionAtTheDatabasesConnectionLimit(t *testing.T) {
+	_, url := pg.CreateLimitedDatabase(t, 3)
+	a := startReadyApp(t, map[string]string{"DATABASE_URL": url})
+	var (
+		mu       sync.Mutex
+		statuses = map[int]int{}
+		wg       sync.WaitGroup
+	)
+	for w := range 16 {
+		wg.Go(func() {
+			for i := range 20 {
+				var r reply
+				var err error
+				if i%2 == 0 {
+					r, err = a.try("POST", "/api/v1/notes", fmt.Sprintf(`{"title":"worker %d note %d"}`, w, i))
+				} else {
+					r, err = a.try("GET", "/api/v1/notes?limit=5", "")
+				}
+				if err != nil {
+					r.StatusCode = -1
+				}
+				mu.Lock()
+				statuses[r.StatusCode]++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if statuses[200] != 160 || statuses[201] != 160 {
+		t.Errorf("statuses %v; want 160 × 200 and 160 × 201", statuses)
+	}
+	waitFor(t, 5*time.Second, "the limit logged (else the test proves nothing)", func() bool {
+		return strings.Contains(a.out.String(), "at its connection limit")
+	})
+}
+
+// post sends a note with an Idempotency-Key.
+func (a *app) post(t *testing.T, key, body string) reply {
+	t.Helper()
+	req, err := http.NewRequest("POST", a.url+"/api/v1/notes", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", key)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var buf bytes.Buffer
+	_, _ = buf.ReadFrom(resp.Body)
+	return reply{resp.StatusCode, resp.Header, buf.Bytes()}
+}
+
+func queryInt(t *testing.T, url, sql string) int {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	var n int
+	if err := conn.QueryRow(context.Background(), sql).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A client whose answer was lost retries with its key and gets the first
+// response: same status, Location and body, and no second note.
+func TestRetryAfterALostAnswerReplaysTheFirstResponse(t *testing.T) {
+	db, url := pg.CreateDatabase(t)
+	a := startReadyApp(t, map[string]string{"DATABASE_URL": url})
+	const key = "5f0c6f0e-7a43-4c55-9a43-0c2e1b9e8a11"
+	first := a.post(t, key, `{"title":"exactly once"}`) // its answer "lost" on the way
+	if first.StatusCode != 201 {
+		t.Fatalf("first attempt: %d %s", first.StatusCode, first.Body)
+	}
+	retry := a.post(t, key, `{"title":"exactly once"}`)
+	if retry.StatusCode != 201 || !bytes.Equal(retry.Body, first.Body) ||
+		retry.Header.Get("Location") != first.Header.Get("Location") || retry.Header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("retry: %d %s %s (replayed %q); want the first response %s %s",
+			retry.StatusCode, retry.Header.Get("Location"), retry.Body, retry.Header.Get("Idempotent-Replayed"),
+			first.Header.Get("Location"), first.Body)
+	}
+	if r := a.post(t, key, `{"title":"another note"}`); r.StatusCode != 422 {
+		t.Errorf("the key reused for another note: %d, want 422", r.StatusCode)
+	}
+	if n := queryInt(t, pg.URL(db), `SELECT count(*) FROM notes`); n != 1 {
+		t.Errorf("%d notes, want 1", n)
+	}
+}
+
+// The answer 503 does not always mean "not written": when the answer to the
+// COMMIT is lost, the note is committed but the app can only say 503. The
+// retry with the key gets the committed note, and no duplicate is made.
+func TestRetryAfterA503WhoseCommitHappenedReplaysTheNote(t *testing.T) {
+	db, _ := pg.CreateDatabase(t)
+	proxy := startPGProxy(t, pg.Port)
+	a := startReadyApp(t, map[string]string{"DATABASE_URL": proxy.URL(db)})
+	const key = "0c9e8a11-5f0c-4c55-9a43-7a436f0e2b1e"
+
+	proxy.loseNextCommitAnswer()
+	failed := a.post(t, key, `{"title":"committed in the dark"}`)
+	select {
+	case <-proxy.lost:
+	default:
+		t.Fatalf("no COMMIT answer was lost: the test did not test anything (status %d)", failed.StatusCode)
+	}
+	expect503(t, failed, "create whose COMMIT answer was lost")
+	var id string
+	conn, err := pgx.Connect(context.Background(), pg.URL(db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	if err := conn.QueryRow(context.Background(), `SELECT id::text FROM notes`).Scan(&id); err != nil {
+		t.Fatalf("the note was not committed: %v", err)
+	}
+
+	retry := a.post(t, key, `{"title":"committed in the dark"}`)
+	var n note
+	_ = json.Unmarshal(retry.Body, &n)
+	if retry.StatusCode != 201 || n.ID != id || retry.Header.Get("Location") != "/api/v1/notes/"+id ||
+		retry.Header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("retry: %d %s (replayed %q); want 201 with the committed note %s", retry.StatusCode, retry.Body,
+			retry.Header.Get("Idempotent-Replayed"), id)
+	}
+	if count := queryInt(t, pg.URL(db), `SELECT count(*) FROM notes`); count != 1 {
+		t.Errorf("%d notes, want 1", count)
 	}
 }

@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# Load benchmark of the app on this machine (make bench). The app is pinned
-# to CPU 1; wrk and PostgreSQL share CPU 0. Three wrk runs against
-# 127.0.0.1 (GET /healthz, GET /api/v1/notes/{id}, POST /api/v1/notes), then
-# `pgbench -S` (primary-key SELECTs, pinned to CPU 1 in the app's place) as
-# the ceiling the database sets for a by-id read; then the Go handler
-# benchmarks. Prints requests/s with p50/p99 latency; every run is bounded
-# by BENCH_DURATION (default 10s). Numbers are recorded in docs/app.md.
+# Load benchmark of the app on this machine (make bench), side by side with
+# its two yardsticks in the same run:
+#   - a bare net/http handler (app/internal/barehttp) for GET /healthz, on a
+#     plain http.Server (the target) and on the app's http.Server settings
+#     (its timeouts: then only the handler stack differs);
+#   - `pgbench -S -M prepared -c 10` (primary-key SELECTs through 10
+#     connections, the app's pool size) for GET /api/v1/notes/{id}.
+# The servers (app, bare handler, pgbench) take turns on CPU 1; wrk and
+# PostgreSQL share CPU 0. Every round runs each scenario once, back to back,
+# and the ratios are taken within a round, so the machine's drift (other
+# tenants, thermal, cache) cancels; the medians over the rounds are printed,
+# with the app's CPU time per request (from /proc/<pid>/task/*/schedstat).
+# Then the Go handler benchmarks print allocations per request.
+# Numbers are recorded in docs/app.md.
 #
-# Usage: scripts/bench.sh   (BENCH_DURATION=10 BENCH_CONNECTIONS=32)
-# Needs: wrk, taskset, PostgreSQL server binaries incl. pgbench, go.
+# Usage: scripts/bench.sh   (BENCH_ROUNDS=3 BENCH_DURATION=5 BENCH_CONNECTIONS=32)
+# Needs: wrk, taskset, PostgreSQL server binaries incl. pgbench, go, curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-duration=${BENCH_DURATION:-10}
+rounds=${BENCH_ROUNDS:-3}
+duration=${BENCH_DURATION:-5}
 conns=${BENCH_CONNECTIONS:-32}
 log() { printf 'bench: %s\n' "$*" >&2; }
 fail() { log "FAIL: $*"; exit 1; }
@@ -22,15 +30,15 @@ for tool in wrk taskset go curl; do
 done
 pgbin=$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
 [[ -x $pgbin/pgbench ]] || fail "no PostgreSQL server binaries with pgbench in /usr/lib/postgresql/*/bin (apt-get install -y postgresql)"
-(($(nproc) >= 2)) || fail "needs 2 CPUs: the app gets one, wrk and PostgreSQL the other"
+(($(nproc) >= 2)) || fail "needs 2 CPUs: the servers get one, wrk and PostgreSQL the other"
 
 work=$(mktemp -d /var/tmp/bench.XXXXXX)
 chmod 755 "$work"
-app_pid=
+pids=()
 as_pg() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 cleanup() {
   local rc=$?
-  if [[ -n $app_pid ]]; then kill "$app_pid" 2>/dev/null || true; wait "$app_pid" 2>/dev/null || true; fi
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   if [[ -f $work/pg/data/postmaster.pid ]]; then as_pg "$pgbin/pg_ctl" -D "$work/pg/data" -m immediate stop >/dev/null 2>&1 || true; fi
   rm -rf "$work"
   exit "$rc"
@@ -60,75 +68,153 @@ psql=("$pgbin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -qAtX)
 "${psql[@]}" -c 'CREATE DATABASE octabyte'
 "${psql[@]}" -c 'CREATE DATABASE pgbench'
 
-log "building the app"
-(cd app && CGO_ENABLED=0 go build -trimpath -o "$work/app" .)
+log "building the app and the bare net/http handler"
+(cd app && CGO_ENABLED=0 go build -trimpath -o "$work/app" . && CGO_ENABLED=0 go build -trimpath -o "$work/bare" ./internal/barehttp)
+
+# start NAME PORT CMD...: start a server pinned to CPU 1 and wait for URL.
+start() {
+  local name=$1 url=$2
+  shift 2
+  taskset -c 1 "$@" >/dev/null 2>&1 &
+  pids+=($!)
+  eval "${name}_pid=$!"
+  for _ in $(seq 120); do
+    curl -fsS "$url" >/dev/null 2>&1 && return
+    kill -0 "${pids[-1]}" 2>/dev/null || fail "$name exited"
+    sleep 0.25
+  done
+  fail "$name did not answer $url"
+}
 app_port=$(free_port)
-base=http://127.0.0.1:$app_port
-# Logs are formatted as in production (info level) but written to /dev/null.
+bare_port=$(free_port)
+bare_timeouts_port=$(free_port)
+app=http://127.0.0.1:$app_port
+bare=http://127.0.0.1:$bare_port
+bare_timeouts=http://127.0.0.1:$bare_timeouts_port
+# The app logs as in production (info level, one JSON line per request, EMF
+# metrics), to /dev/null.
 PORT=$app_port APP_ENV=bench LOG_LEVEL=info DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/octabyte?sslmode=disable" \
-  taskset -c 1 "$work/app" >/dev/null 2>&1 &
-app_pid=$!
-for _ in $(seq 120); do
-  curl -fsS "$base/readyz" >/dev/null 2>&1 && break
-  kill -0 "$app_pid" 2>/dev/null || fail "the app exited"
-  sleep 0.25
-done
-curl -fsS "$base/readyz" >/dev/null || fail "the app did not become ready"
+  start app "$app/readyz" "$work/app"
+PORT=$bare_port start bare "$bare/healthz" "$work/bare"
+PORT=$bare_timeouts_port BARE_SERVER=app start bare_timeouts "$bare_timeouts/healthz" "$work/bare"
 
 # 10 000 notes so the by-id read is an index lookup in a real table.
 "${psql[@]}" -d octabyte -c "INSERT INTO notes (title, body) SELECT 'seed ' || i, repeat('x', 200) FROM generate_series(1, 10000) i"
 "${psql[@]}" -d octabyte -c 'VACUUM ANALYZE notes'
 id=$("${psql[@]}" -d octabyte -c 'SELECT id FROM notes ORDER BY random() LIMIT 1')
+"$pgbin/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -i -s 10 -q pgbench >"$work/pgbench-init.log" 2>&1 ||
+  { cat "$work/pgbench-init.log" >&2; fail "pgbench -i"; }
 
 cat >"$work/post.lua" <<'LUA'
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"title":"bench","body":"a note written by wrk"}'
 LUA
+# Every request a fresh key: the write path with its idempotency record.
+cat >"$work/post-key.lua" <<'LUA'
+local body = '{"title":"bench","body":"a note written by wrk"}'
+local n = 0
+local prefix = tostring(os.time()) .. "-" .. tostring(math.random(1e9))
+request = function()
+  n = n + 1
+  return wrk.format("POST", nil, {
+    ["Content-Type"] = "application/json",
+    ["Idempotency-Key"] = prefix .. "-" .. n,
+  }, body)
+end
+LUA
 
-results=()
+# cpu_ns PID: CPU time of all the process's threads so far, in ns.
+cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f", s }'; }
+# cpu_ticks: "busy total" jiffies of CPU 0 and of CPU 1, from /proc/stat.
+cpu_ticks() { awk '$1 == "cpu0" || $1 == "cpu1" { t = 0; for (i = 2; i <= NF; i++) t += $i; printf "%d %d ", t - $5 - $6, t }' /proc/stat; }
+# busy BEFORE AFTER N: how busy CPU N (0 or 1) was between two cpu_ticks, in %.
+busy() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { split(a, x, " "); split(b, y, " "); i = 2 * n + 1;
+  printf "%.0f", 100 * (y[i] - x[i]) / (y[i + 1] - x[i + 1]) }'; }
 # to_ms VALUE: wrk prints 812.00us, 1.23ms or 1.02s.
-to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'; }
+to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
 
+# Each run appends "scenario round req/s p50 p99 cpu_us_per_req cpu0% cpu1%"
+# to results: the CPU columns show which side was the limit.
+: >"$work/results"
 run_wrk() {
-  local name=$1 url=$2 script=${3:-}
+  local scenario=$1 round=$2 pid=$3 url=$4 script=${5:-}
   local args=(-t1 -c"$conns" -d"${duration}s" --latency)
   [[ -n $script ]] && args+=(-s "$script")
-  log "wrk $name (${duration}s, $conns connections)"
-  taskset -c 0 wrk "${args[@]}" "$url" >"$work/wrk.out" 2>&1 || { cat "$work/wrk.out" >&2; fail "wrk $name"; }
-  if grep -q 'Non-2xx or 3xx responses' "$work/wrk.out"; then
+  local before after ticks0 ticks1
+  before=$(cpu_ns "$pid")
+  ticks0=$(cpu_ticks)
+  taskset -c 0 wrk "${args[@]}" "$url" >"$work/wrk.out" 2>&1 || { cat "$work/wrk.out" >&2; fail "wrk $scenario"; }
+  ticks1=$(cpu_ticks)
+  after=$(cpu_ns "$pid")
+  if grep -q 'Non-2xx or 3xx responses\|Socket errors' "$work/wrk.out"; then
     cat "$work/wrk.out" >&2
-    fail "$name: some responses were errors"
+    fail "$scenario: some requests failed"
   fi
-  local rps p50 p99
+  local requests rps
+  requests=$(awk '/requests in/ { print $1 }' "$work/wrk.out")
   rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$work/wrk.out")
-  p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$work/wrk.out")")
-  p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$work/wrk.out")")
-  results+=("$(printf '%-28s %10s %9s %9s' "$name" "$rps" "$p50" "$p99")")
+  printf '%s %s %s %s %s %s %s %s\n' "$scenario" "$round" "$rps" \
+    "$(to_ms "$(awk '$1 == "50%" { print $2 }' "$work/wrk.out")")" \
+    "$(to_ms "$(awk '$1 == "99%" { print $2 }' "$work/wrk.out")")" \
+    "$(awk -v a="$after" -v b="$before" -v n="$requests" 'BEGIN { printf "%.1f", (a - b) / n / 1000 }')" \
+    "$(busy "$ticks0" "$ticks1" 0)" "$(busy "$ticks0" "$ticks1" 1)" >>"$work/results"
+}
+run_pgbench() {
+  local round=$1 ticks0 ticks1
+  rm -f "$work"/pgb.*
+  ticks0=$(cpu_ticks)
+  (cd "$work" && taskset -c 1 "$pgbin/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -S -M prepared -c 10 -j 1 \
+    -T "$duration" --log --log-prefix=pgb pgbench >"$work/pgbench.out" 2>&1) || { cat "$work/pgbench.out" >&2; fail "pgbench -S"; }
+  ticks1=$(cpu_ticks)
+  # Per-transaction log: column 3 is the latency in microseconds.
+  cat "$work"/pgb.* | awk '{ print $3 }' | sort -n >"$work/lat"
+  local n
+  n=$(wc -l <"$work/lat")
+  pct() { awk -v k="$(((n * $1 + 99) / 100))" 'NR == k { printf "%.3f", $1 / 1000; exit }' "$work/lat"; }
+  printf 'pgbench-S %s %s %s %s - %s %s\n' "$round" "$(awk '/^tps = / { printf "%.0f", $3 }' "$work/pgbench.out")" \
+    "$(pct 50)" "$(pct 99)" "$(busy "$ticks0" "$ticks1" 0)" "$(busy "$ticks0" "$ticks1" 1)" >>"$work/results"
 }
 
-run_wrk "GET /healthz" "$base/healthz"
-run_wrk "GET /api/v1/notes/{id}" "$base/api/v1/notes/$id"
-run_wrk "POST /api/v1/notes" "$base/api/v1/notes" "$work/post.lua"
+for round in $(seq "$rounds"); do
+  log "round $round of $rounds (${duration}s per scenario, wrk -t1 -c$conns)"
+  run_wrk bare-healthz "$round" "$bare_pid" "$bare/healthz"
+  run_wrk app-healthz "$round" "$app_pid" "$app/healthz"
+  run_wrk bare-timeouts-healthz "$round" "$bare_timeouts_pid" "$bare_timeouts/healthz"
+  run_wrk app-get-by-id "$round" "$app_pid" "$app/api/v1/notes/$id"
+  run_pgbench "$round"
+  run_wrk app-post "$round" "$app_pid" "$app/api/v1/notes" "$work/post.lua"
+  run_wrk app-post-idempotent "$round" "$app_pid" "$app/api/v1/notes" "$work/post-key.lua"
+done
 
-# The ceiling: PostgreSQL's own primary-key SELECT rate, with pgbench on
-# the app's CPU and as many connections as the app's pool (10).
-log "pgbench -S (${duration}s, 10 connections)"
-"$pgbin/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -i -s 10 -q pgbench >"$work/pgbench-init.log" 2>&1 ||
-  { cat "$work/pgbench-init.log" >&2; fail "pgbench -i"; }
-(cd "$work" && taskset -c 1 "$pgbin/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -S -M prepared -c 10 -j 1 \
-  -T "$duration" --log --log-prefix=pgb pgbench >"$work/pgbench.out" 2>&1) || { cat "$work/pgbench.out" >&2; fail "pgbench -S"; }
-tps=$(awk '/^tps = / { printf "%.0f", $3 }' "$work/pgbench.out")
-# Per-transaction log: column 3 is the latency in microseconds.
-cat "$work"/pgb.* | awk '{ print $3 }' | sort -n >"$work/lat"
-n=$(wc -l <"$work/lat")
-pct() { awk -v k="$(((n * $1 + 99) / 100))" 'NR == k { printf "%.2f", $1 / 1000; exit }' "$work/lat"; }
-results+=("$(printf '%-28s %10s %9s %9s' "pgbench -S (ceiling)" "$tps" "$(pct 50)" "$(pct 99)")")
+# median COLUMN SCENARIO
+median() {
+  awk -v s="$2" -v c="$1" '$1 == s { print $c }' "$work/results" | sort -g |
+    awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# ratio NUM DEN: the median over rounds of NUM/DEN within each round.
+ratio() {
+  awk -v a="$1" -v b="$2" '$1 == a { x[$2] = $3 } $1 == b { y[$2] = $3 } END { for (r in x) if (y[r] > 0) printf "%.3f\n", x[r] / y[r] }' \
+    "$work/results" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t ? "target reached" : "BELOW target") }'; }
 
-printf '\n%-28s %10s %9s %9s\n' "scenario" "req/s" "p50 ms" "p99 ms"
-printf '%s\n' "${results[@]}"
-printf '(app on CPU 1 with a 10-connection pool, wrk -t1 -c%s and PostgreSQL on CPU 0, %ss each, %s)\n\n' \
-  "$conns" "$duration" "$(date -u +%Y-%m-%dT%H:%MZ)"
+printf '\n%-22s %10s %9s %9s %12s %7s %7s\n' "scenario (median)" "req/s" "p50 ms" "p99 ms" "CPU us/req" "CPU0 %" "CPU1 %"
+for s in bare-healthz app-healthz bare-timeouts-healthz app-get-by-id pgbench-S app-post app-post-idempotent; do
+  printf '%-22s %10s %9s %9s %12s %7s %7s\n' "$s" "$(median 3 "$s")" "$(median 4 "$s")" "$(median 5 "$s")" \
+    "$(median 6 "$s")" "$(median 7 "$s")" "$(median 8 "$s")"
+done
+healthz_ratio=$(ratio app-healthz bare-healthz)
+byid_ratio=$(ratio app-get-by-id pgbench-S)
+printf '\nratio app /healthz : bare net/http                  %s  (target >= 0.95: %s)\n' "$healthz_ratio" "$(verdict "$healthz_ratio" 0.95)"
+printf 'ratio app /healthz : bare handler, app server config %s  (only the handler stack differs)\n' \
+  "$(ratio app-healthz bare-timeouts-healthz)"
+printf 'ratio app by-id read : pgbench -S                  %s  (target >= 0.70: %s)\n' "$byid_ratio" "$(verdict "$byid_ratio" 0.70)"
+printf '(%s rounds of %ss per scenario, interleaved; servers on CPU 1, wrk -t1 -c%s and PostgreSQL on CPU 0;\n' \
+  "$rounds" "$duration" "$conns"
+printf ' CPU us/req: the server process only; CPU0/CPU1 %%: how busy each CPU was, whatever ran there; %s)\n\n' \
+  "$(date -u +%Y-%m-%dT%H:%MZ)"
+if [[ -n ${BENCH_RAW:-} ]]; then cat "$work/results"; fi
 
-log "Go handler benchmarks (in-process, fake store)"
+log "Go handler benchmarks (in-process, fake store): allocations per request"
 (cd app && go test -run '^$' -bench . -benchmem -benchtime=1s ./internal/api/)

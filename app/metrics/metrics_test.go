@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"slices"
 	"testing"
@@ -45,19 +46,40 @@ func checkEMF(t *testing.T, line []byte) (emfDoc, map[string]any) {
 			}
 		}
 	}
+	// A metric's value is a number or an array of at most 100 numbers.
 	for _, m := range d.Metrics {
-		if _, ok := flat[m.Name].(float64); !ok {
+		switch v := flat[m.Name].(type) {
+		case float64:
+		case []any:
+			if len(v) == 0 || len(v) > MaxValues {
+				t.Errorf("metric %q has %d values: %s", m.Name, len(v), line)
+			}
+			for _, x := range v {
+				if _, ok := x.(float64); !ok {
+					t.Errorf("metric %q has a value that is not a number: %s", m.Name, line)
+				}
+			}
+		default:
 			t.Errorf("metric %q has no numeric value: %s", m.Name, line)
 		}
 	}
 	return doc, flat
 }
 
-func TestRequestLineIsValidEMF(t *testing.T) {
+func lines(buf *bytes.Buffer) [][]byte {
+	return bytes.Split(bytes.TrimSuffix(buf.Bytes(), []byte("\n")), []byte("\n"))
+}
+
+func TestRequestBatchIsValidEMF(t *testing.T) {
 	var buf bytes.Buffer
 	e := NewEmitter(&buf, "staging")
 	e.now = func() time.Time { return time.UnixMilli(1700000000123) }
 	e.Request("GET /api/v1/notes/{id}", 404, 1500*time.Microsecond)
+	e.Request("GET /api/v1/notes/{id}", 400, 250*time.Microsecond)
+	if buf.Len() != 0 {
+		t.Fatalf("written before a flush: %s", buf.String())
+	}
+	e.Flush()
 
 	doc, flat := checkEMF(t, bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 	d := doc.AWS.CloudWatchMetrics[0]
@@ -76,36 +98,92 @@ func TestRequestLineIsValidEMF(t *testing.T) {
 		t.Errorf("metrics %v", units)
 	}
 	for k, want := range map[string]any{
-		"Environment": "staging", "Route": "GET /api/v1/notes/{id}", "StatusClass": "4xx",
-		"RequestCount": 1.0, "RequestLatency": 1.5,
+		"Environment": "staging", "Route": "GET /api/v1/notes/{id}", "StatusClass": "4xx", "RequestCount": 2.0,
 	} {
 		if flat[k] != want {
 			t.Errorf("%s = %v, want %v", k, flat[k], want)
 		}
 	}
+	if got := flat["RequestLatency"].([]any); len(got) != 2 || got[0] != 1.5 || got[1] != 0.25 {
+		t.Errorf("RequestLatency = %v, want [1.5 0.25]", got)
+	}
 }
 
-func TestDBErrorLineIsValidEMF(t *testing.T) {
+// Every request is one value of RequestLatency, so CloudWatch's percentiles
+// are exact; a full batch is written at once, the rest on Flush.
+func TestEveryRequestIsOneLatencyValue(t *testing.T) {
 	var buf bytes.Buffer
-	NewEmitter(&buf, "prod").DBError()
-	doc, flat := checkEMF(t, bytes.TrimSpace(buf.Bytes()))
+	e := NewEmitter(&buf, "x")
+	for i := range 2*MaxValues + 1 {
+		e.Request("GET /healthz", 200, time.Duration(i)*time.Millisecond)
+	}
+	e.Request("GET /healthz", 503, time.Millisecond)
+	if n := len(lines(&buf)); n != 2 {
+		t.Fatalf("%d lines before the flush, want the 2 full batches", n)
+	}
+	e.Flush()
+	e.Flush() // nothing left
+	count := map[string]float64{}
+	var values []float64
+	for _, line := range lines(&buf) {
+		_, flat := checkEMF(t, line)
+		count[flat["StatusClass"].(string)] += flat["RequestCount"].(float64)
+		for _, v := range flat["RequestLatency"].([]any) {
+			if flat["StatusClass"] == "2xx" {
+				values = append(values, v.(float64))
+			}
+		}
+	}
+	if count["2xx"] != 2*MaxValues+1 || count["5xx"] != 1 {
+		t.Errorf("RequestCount sums %v", count)
+	}
+	for i, v := range values {
+		if v != float64(i) {
+			t.Fatalf("latency %d is %v, want %d: every request one value, in order", i, v, i)
+		}
+	}
+	if len(values) != 2*MaxValues+1 {
+		t.Errorf("%d latency values, want %d", len(values), 2*MaxValues+1)
+	}
+}
+
+func TestDBErrorsAreCountedPerFlush(t *testing.T) {
+	var buf bytes.Buffer
+	e := NewEmitter(&buf, "prod")
+	for range 3 {
+		e.DBError()
+	}
+	e.Flush()
+	e.Flush() // nothing new: no line
+	ls := lines(&buf)
+	if len(ls) != 1 {
+		t.Fatalf("%d lines, want 1:\n%s", len(ls), buf.String())
+	}
+	doc, flat := checkEMF(t, ls[0])
 	d := doc.AWS.CloudWatchMetrics[0]
 	if !sameDimensions(d.Dimensions, [][]string{{"Environment"}}) || len(d.Metrics) != 1 ||
 		d.Metrics[0].Name != "DBErrors" || d.Metrics[0].Unit != "Count" {
 		t.Errorf("directive %+v", d)
 	}
-	if flat["DBErrors"] != 1.0 || flat["Environment"] != "prod" {
+	if flat["DBErrors"] != 3.0 || flat["Environment"] != "prod" {
 		t.Errorf("values %v", flat)
 	}
 }
 
-func TestOneLinePerEvent(t *testing.T) {
+func TestFlushEveryFlushesOnceMoreAtTheEnd(t *testing.T) {
 	var buf bytes.Buffer
 	e := NewEmitter(&buf, "x")
-	e.Request("GET /healthz", 200, time.Millisecond)
-	e.DBError()
-	if n := bytes.Count(buf.Bytes(), []byte("\n")); n != 2 {
-		t.Fatalf("%d lines, want 2:\n%s", n, buf.String())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		e.FlushEvery(ctx, time.Hour)
+		close(done)
+	}()
+	e.Request("GET /", 200, time.Millisecond)
+	cancel()
+	<-done
+	if n := len(lines(&buf)); n != 1 {
+		t.Errorf("%d lines after the final flush, want 1", n)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/octabyte/octabyte/app/internal/database"
+	"github.com/octabyte/octabyte/app/internal/idempotency"
 	"github.com/octabyte/octabyte/app/internal/notes"
 	"github.com/octabyte/octabyte/app/metrics"
 )
@@ -23,6 +25,8 @@ import (
 // production, a fake in unit tests.
 type Store interface {
 	Create(ctx context.Context, d notes.Draft) (notes.Note, error)
+	CreateOnce(ctx context.Context, key idempotency.Key, fingerprint []byte, d notes.Draft,
+		respond func(notes.Note) idempotency.Response) (idempotency.Response, bool, error)
 	Get(ctx context.Context, id pgtype.UUID) (notes.Note, error)
 	Delete(ctx context.Context, id pgtype.UUID) error
 	List(ctx context.Context, limit int, after *notes.Cursor) ([]notes.Note, *notes.Cursor, error)
@@ -54,26 +58,37 @@ type Server struct {
 	schema   atomic.Bool
 	draining atomic.Bool
 	handler  http.Handler
+	// routes maps a mux pattern to its Route labels (see routeLabel).
+	routes map[string]routeLabels
 }
 
-// New returns a Server; log and m receive one line per request each.
+// New returns a Server; log and m receive a log line and a metric value per
+// request.
 func New(store Store, info Info, log *slog.Logger, m *metrics.Emitter) *Server {
-	s := &Server{store: store, info: info, log: log, metrics: m}
+	s := &Server{store: store, info: info, log: log, metrics: m, routes: map[string]routeLabels{}}
 	mux := http.NewServeMux()
-	mux.Handle("/{$}", methods{http.MethodGet: s.root})
-	mux.Handle("/healthz", methods{http.MethodGet: s.healthz})
-	mux.Handle("/readyz", methods{http.MethodGet: s.readyz})
-	mux.Handle("/api/v1/notes", methods{http.MethodGet: s.listNotes, http.MethodPost: s.createNote})
-	mux.Handle("/api/v1/notes/{id}", methods{http.MethodGet: s.getNote, http.MethodDelete: s.deleteNote})
+	for _, r := range []struct {
+		pattern string
+		methods methods
+	}{
+		{"/{$}", methods{http.MethodGet: s.root}},
+		{"/healthz", methods{http.MethodGet: s.healthz}},
+		{"/readyz", methods{http.MethodGet: s.readyz}},
+		{"/api/v1/notes", methods{http.MethodGet: s.listNotes, http.MethodPost: s.createNote}},
+		{"/api/v1/notes/{id}", methods{http.MethodGet: s.getNote, http.MethodDelete: s.deleteNote}},
+	} {
+		mux.Handle(r.pattern, r.methods)
+		s.routes[r.pattern] = r.methods.labels(r.pattern)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such resource")
 	})
-	s.handler = s.observe(secure(mux))
+	s.handler = s.observe(secure(canonical(mux)))
 	return s
 }
 
 // SchemaReady marks the database schema as migrated: the notes API and
-// /readyz start using the database.
+// /readyz start using the database, and /healthz answers 200 from now on.
 func (s *Server) SchemaReady() { s.schema.Store(true) }
 
 // Drain makes /readyz answer 503 from now on, so that no new traffic is
@@ -81,6 +96,30 @@ func (s *Server) SchemaReady() { s.schema.Store(true) }
 func (s *Server) Drain() { s.draining.Store(true) }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// canonical answers 404 for a path that is not in clean form ("//x",
+// "/a/../b"), which http.ServeMux would otherwise redirect with an HTML body
+// and a 301 that turns a POST into a GET; no client of this API needs them.
+func canonical(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isCleanPath(r.URL.Path) {
+			writeError(w, http.StatusNotFound, "not_found", "no such resource")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isCleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	clean := path.Clean(p)
+	if p[len(p)-1] == '/' && clean != "/" {
+		clean += "/"
+	}
+	return clean == p
+}
 
 // NewHTTPServer wraps h with the timeouts a public-facing server needs.
 func NewHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
@@ -114,6 +153,29 @@ func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h(w, r)
 }
 
+// routeLabels are a route's Route metric labels: "GET /healthz" for each
+// method it serves, and the bare path for a 405 (whose method is whatever
+// the client sent). Built once, so that no request concatenates them.
+type routeLabels struct {
+	path     string
+	byMethod map[string]string
+}
+
+func (m methods) labels(pattern string) routeLabels {
+	path := pattern
+	if pattern == "/{$}" {
+		path = "/"
+	}
+	l := routeLabels{path: path, byMethod: map[string]string{}}
+	for meth := range m {
+		l.byMethod[meth] = meth + " " + path
+	}
+	if m[http.MethodGet] != nil {
+		l.byMethod[http.MethodHead] = http.MethodHead + " " + path
+	}
+	return l
+}
+
 func (m methods) allow() string {
 	var allow []string
 	for _, meth := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete} {
@@ -128,10 +190,22 @@ func (s *Server) root(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.info)
 }
 
-// healthz is liveness only: it must not depend on the database, or a
-// database outage would make ECS kill every healthy task.
+var healthzOK = []byte("{\"status\":\"ok\"}\n")
+
+// healthz is what the load balancer's target group and the container
+// health check ask. Until the process has once been ready (database
+// reachable, migrations applied) it answers 503, so that a new task that
+// cannot serve never takes traffic and a deployment of it fails; from then
+// on it is liveness only, without the database, so that a database outage
+// does not make ECS replace every established task (their API requests
+// fail fast with 503 meanwhile, and /readyz reports the database).
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	if !s.schema.Load() {
+		unavailable(w, "starting: database not reachable or not migrated yet")
+		return
+	}
+	w.Header()["Content-Type"] = contentTypeJSON
+	_, _ = w.Write(healthzOK)
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -144,7 +218,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 		defer cancel()
 		if err := s.store.Ping(ctx); err != nil {
-			s.dbError(r, err)
+			s.dbError(w, r, err)
 			unavailable(w, "database not reachable")
 			return
 		}
@@ -172,19 +246,19 @@ func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
 		// keeps client aborts out of the 5xx alarms.
 		w.WriteHeader(statusClientClosed)
 	case database.Unavailable(err):
-		s.dbError(r, err)
+		s.dbError(w, r, err)
 		unavailable(w, "database unavailable, retry later")
 	default:
-		s.dbError(r, err)
+		s.dbError(w, r, err)
 		writeError(w, http.StatusInternalServerError, "internal", "internal error")
 	}
 }
 
 const statusClientClosed = 499
 
-func (s *Server) dbError(r *http.Request, err error) {
+func (s *Server) dbError(w http.ResponseWriter, r *http.Request, err error) {
 	s.metrics.DBError()
-	s.log.WarnContext(r.Context(), "database error", "request_id", requestIDFrom(r.Context()), "error", err)
+	s.log.WarnContext(r.Context(), "database error", "request_id", requestID(w), "error", err)
 }
 
 func unavailable(w http.ResponseWriter, msg string) {

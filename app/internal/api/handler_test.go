@@ -3,12 +3,14 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/octabyte/octabyte/app/internal/idempotency"
 	"github.com/octabyte/octabyte/app/internal/notes"
 	"github.com/octabyte/octabyte/app/metrics"
 )
@@ -25,26 +28,56 @@ import (
 type fakeStore struct {
 	mu    sync.Mutex
 	notes map[pgtype.UUID]notes.Note
+	keys  map[idempotency.Key]storedResponse
 	err   error
 	seq   byte
 }
 
-func newFakeStore() *fakeStore { return &fakeStore{notes: map[pgtype.UUID]notes.Note{}} }
+type storedResponse struct {
+	fingerprint []byte
+	resp        idempotency.Response
+}
+
+func newFakeStore() *fakeStore {
+	return &fakeStore{notes: map[pgtype.UUID]notes.Note{}, keys: map[idempotency.Key]storedResponse{}}
+}
 
 func (f *fakeStore) Create(_ context.Context, d notes.Draft) (notes.Note, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return f.create(d)
+}
+
+func (f *fakeStore) create(d notes.Draft) (notes.Note, error) {
 	if f.err != nil {
 		return notes.Note{}, f.err
 	}
 	f.seq++
 	id := pgtype.UUID{Bytes: [16]byte{15: f.seq}, Valid: true}
-	n := notes.Note{ID: id.String(), Title: *d.Title, CreatedAt: time.Now().UTC()}
-	if d.Body != nil {
-		n.Body = *d.Body
-	}
+	n := notes.Note{ID: id.String(), Title: *d.Title, Body: d.BodyText(), CreatedAt: time.Now().UTC()}
 	f.notes[id] = n
 	return n, nil
+}
+
+// CreateOnce follows idempotency.Do's contract, serialised by the mutex.
+func (f *fakeStore) CreateOnce(_ context.Context, key idempotency.Key, fingerprint []byte, d notes.Draft,
+	respond func(notes.Note) idempotency.Response,
+) (idempotency.Response, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if stored, ok := f.keys[key]; ok {
+		if !bytes.Equal(stored.fingerprint, fingerprint) {
+			return idempotency.Response{}, false, idempotency.ErrKeyReused
+		}
+		return stored.resp, true, nil
+	}
+	n, err := f.create(d)
+	if err != nil {
+		return idempotency.Response{}, false, err
+	}
+	resp := respond(n)
+	f.keys[key] = storedResponse{fingerprint, resp}
+	return resp, false, nil
 }
 
 func (f *fakeStore) Get(_ context.Context, id pgtype.UUID) (notes.Note, error) {
@@ -124,32 +157,55 @@ func (h *harness) do(t *testing.T, method, target, contentType, body string) res
 	return response{rec, t}
 }
 
+// status checks the status code, and the security headers every response
+// carries.
 func (r response) status(want int) response {
 	r.t.Helper()
 	if r.Code != want {
 		r.t.Fatalf("status %d, want %d; body %s", r.Code, want, r.Body)
 	}
+	checkSecurityHeaders(r.t, r.Header())
 	return r
+}
+
+func checkSecurityHeaders(t *testing.T, h http.Header) {
+	t.Helper()
+	for k, want := range map[string]string{
+		"X-Content-Type-Options":  "nosniff",
+		"X-Frame-Options":         "DENY",
+		"Referrer-Policy":         "no-referrer",
+		"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+		"Cache-Control":           "no-store",
+	} {
+		if got := h.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
 }
 
 // apiError checks the stable error shape, the code and the content type.
 func (r response) apiError(wantCode string) response {
 	r.t.Helper()
+	checkErrorBody(r.t, r.Header(), r.Body.Bytes(), wantCode)
+	return r
+}
+
+func checkErrorBody(t *testing.T, h http.Header, b []byte, wantCode string) {
+	t.Helper()
 	var body struct {
 		Error struct{ Code, Message string } `json:"error"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(r.Body.Bytes()))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
-		r.t.Fatalf("error body not {error:{code,message}}: %v: %s", err, r.Body)
+		t.Fatalf("error body not {error:{code,message}}: %v: %s", err, b)
 	}
 	if body.Error.Code != wantCode || body.Error.Message == "" {
-		r.t.Fatalf("error %+v, want code %q and a message", body.Error, wantCode)
+		t.Fatalf("error %+v, want code %q and a message", body.Error, wantCode)
 	}
-	if ct := r.Header().Get("Content-Type"); ct != "application/json" {
-		r.t.Errorf("Content-Type %q", ct)
+	if ct := h.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q", ct)
 	}
-	return r
 }
 
 func (r response) retryAfter() response {
@@ -178,6 +234,18 @@ func TestRootReportsServiceVersionCommitEnvironment(t *testing.T) {
 	}
 }
 
+// A process that has never been ready fails the health check, so that the
+// load balancer never routes to a task that cannot serve.
+func TestHealthzFailsUntilTheFirstReadiness(t *testing.T) {
+	h := newHarness(t)
+	h.schema.Store(false)
+	h.do(t, "GET", "/healthz", "", "").status(503).apiError("unavailable").retryAfter()
+	h.SchemaReady()
+	h.do(t, "GET", "/healthz", "", "").status(200)
+}
+
+// Once ready, the health check is liveness only: a database outage does not
+// fail it (or ECS would replace every task).
 func TestHealthzNeverTouchesTheDatabase(t *testing.T) {
 	h := newHarness(t)
 	h.store.err = errors.New("database on fire")
@@ -277,11 +345,16 @@ func TestClientMistakes(t *testing.T) {
 		"limit 101":               {"GET", note + "?limit=101", "", "", 400, "invalid_parameter"},
 		"limit not a number":      {"GET", note + "?limit=ten", "", "", 400, "invalid_parameter"},
 		"forged cursor":           {"GET", note + "?cursor=abc", "", "", 400, "invalid_parameter"},
-		"bad id on get":           {"GET", note + "/42", "", "", 400, "invalid_id"},
-		"bad id on delete":        {"DELETE", note + "/not-a-uuid", "", "", 400, "invalid_id"},
-		"unknown id":              {"GET", note + "/0b7c5a3e-2f5d-4c1a-9a8e-3d2f1b0c9e8d", "", "", 404, "not_found"},
-		"unknown path":            {"GET", "/api/v1/tasks", "", "", 404, "not_found"},
-		"trailing slash":          {"GET", note + "/", "", "", 404, "not_found"},
+		"cursor before 4714 BC": {"GET", note + "?cursor=" + base64.RawURLEncoding.EncodeToString(
+			[]byte("-9223372036854775808.0b7c5a3e-2f5d-4c1a-9a8e-3d2f1b0c9e8d")), "", "", 400, "invalid_parameter"},
+		"bad id on get":    {"GET", note + "/42", "", "", 400, "invalid_id"},
+		"bad id on delete": {"DELETE", note + "/not-a-uuid", "", "", 400, "invalid_id"},
+		"unknown id":       {"GET", note + "/0b7c5a3e-2f5d-4c1a-9a8e-3d2f1b0c9e8d", "", "", 404, "not_found"},
+		"unknown path":     {"GET", "/api/v1/tasks", "", "", 404, "not_found"},
+		"trailing slash":   {"GET", note + "/", "", "", 404, "not_found"},
+		"dot-dot path":     {"GET", note + "/../notes", "", "", 404, "not_found"},
+		"double slash":     {"POST", "/api//v1/notes", jsonCT, `{"title":"t"}`, 404, "not_found"},
+		"dot segment":      {"GET", "/./healthz", "", "", 404, "not_found"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
@@ -315,8 +388,9 @@ func TestDatabaseUnavailableIs503WithRetryAfter(t *testing.T) {
 	h.do(t, "GET", "/api/v1/notes", "", "").status(503).apiError("unavailable").retryAfter()
 	h.do(t, "GET", "/api/v1/notes/0b7c5a3e-2f5d-4c1a-9a8e-3d2f1b0c9e8d", "", "").status(503).retryAfter()
 	h.do(t, "DELETE", "/api/v1/notes/0b7c5a3e-2f5d-4c1a-9a8e-3d2f1b0c9e8d", "", "").status(503).retryAfter()
-	if n := strings.Count(h.metrics.String(), `"DBErrors":1`); n != 4 {
-		t.Errorf("%d DBErrors metric lines, want 4", n)
+	h.Server.metrics.Flush()
+	if n := strings.Count(h.metrics.String(), `"DBErrors":4`); n != 1 {
+		t.Errorf("no DBErrors metric of 4: %s", h.metrics.String())
 	}
 }
 
@@ -354,24 +428,6 @@ type panicStore struct{ *fakeStore }
 
 func (panicStore) List(context.Context, int, *notes.Cursor) ([]notes.Note, *notes.Cursor, error) {
 	panic("boom")
-}
-
-func TestSecurityHeadersOnEveryResponse(t *testing.T) {
-	h := newHarness(t)
-	for _, target := range []string{"/", "/healthz", "/api/v1/notes", "/nope"} {
-		r := h.do(t, "GET", target, "", "")
-		for k, want := range map[string]string{
-			"X-Content-Type-Options":  "nosniff",
-			"X-Frame-Options":         "DENY",
-			"Referrer-Policy":         "no-referrer",
-			"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-			"Cache-Control":           "no-store",
-		} {
-			if got := r.Header().Get(k); got != want {
-				t.Errorf("%s: %s = %q, want %q", target, k, got, want)
-			}
-		}
-	}
 }
 
 func TestRequestIDIsHonouredOrMadeUp(t *testing.T) {
@@ -449,17 +505,17 @@ func TestAccessLogAndMetricsUseRoutePatterns(t *testing.T) {
 		}
 	}
 
-	type emf struct{ Route, StatusClass, Environment string }
-	got := lines[emf](t, &h.metrics)
-	wantM := []emf{{"GET /api/v1/notes/{id}", "4xx", "test"}, {"/api/v1/notes", "4xx", "test"},
-		{"unmatched", "4xx", "test"}, {"GET /", "2xx", "test"}}
-	if len(got) != len(wantM) {
-		t.Fatalf("metrics %+v", got)
+	type emf struct {
+		Route, StatusClass, Environment string
+		RequestCount                    int
 	}
-	for i := range got {
-		if got[i] != wantM[i] {
-			t.Errorf("metric %d = %+v, want %+v", i, got[i], wantM[i])
-		}
+	h.Server.metrics.Flush()
+	got := lines[emf](t, &h.metrics)
+	slices.SortFunc(got, func(a, b emf) int { return strings.Compare(a.Route, b.Route) })
+	wantM := []emf{{"/api/v1/notes", "4xx", "test", 1}, {"GET /", "2xx", "test", 1},
+		{"GET /api/v1/notes/{id}", "4xx", "test", 1}, {"unmatched", "4xx", "test", 1}}
+	if !slices.Equal(got, wantM) {
+		t.Errorf("metrics %+v, want %+v", got, wantM)
 	}
 }
 

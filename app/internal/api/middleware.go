@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
@@ -11,30 +10,45 @@ import (
 	"time"
 )
 
+// Header values shared by every response; the slices are never modified
+// (net/http only reads them), so assigning them costs no allocation.
+var (
+	contentTypeJSON = []string{"application/json"}
+	securityHeaders = []struct {
+		name  string // canonical form
+		value []string
+	}{
+		{"X-Content-Type-Options", []string{"nosniff"}},
+		{"X-Frame-Options", []string{"DENY"}},
+		{"Referrer-Policy", []string{"no-referrer"}},
+		{"Content-Security-Policy", []string{"default-src 'none'; frame-ancestors 'none'"}},
+		{"Cache-Control", []string{"no-store"}},
+	}
+)
+
 // secure sets headers that make a JSON API safe to open in a browser and
 // keep responses out of shared caches.
 func secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		h.Set("Cache-Control", "no-store")
+		for _, sh := range securityHeaders {
+			h[sh.name] = sh.value
+		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-type ctxKey struct{}
-
-func requestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(ctxKey{}).(string)
-	return id
+// requestID is the request's id, as observe set it on the response.
+func requestID(w http.ResponseWriter) string {
+	if v := w.Header()["X-Request-Id"]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
-// requestID keeps a caller's X-Request-Id when it is a sane token, so a
+// newRequestID keeps a caller's X-Request-Id when it is a sane token, so a
 // request can be followed across services, and makes one up otherwise.
-func requestID(in string) string {
+func newRequestID(in string) string {
 	if len(in) > 0 && len(in) <= 128 && !strings.ContainsFunc(in, notTokenChar) {
 		return in
 	}
@@ -78,11 +92,17 @@ func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := requestID(r.Header.Get("X-Request-Id"))
-		w.Header().Set("X-Request-Id", id)
+		id := newRequestID(r.Header.Get("X-Request-Id"))
+		// Handlers read it back from here (requestID), which spares every
+		// request a copy of itself with a new context.
+		w.Header()["X-Request-Id"] = []string{id}
+		if r.Body != http.NoBody {
+			// Limited here, on the server's own ResponseWriter, so that a
+			// body over the limit makes net/http close the connection
+			// instead of reading on into it (a wrapper hides that hook).
+			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		}
 		rec := &recorder{ResponseWriter: w}
-		// The mux records the matched pattern in this request value.
-		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, id))
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -96,36 +116,50 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			if rec.status == 0 {
 				rec.status = http.StatusOK
 			}
-			elapsed := time.Since(start)
-			route := routeLabel(r, rec.status)
+			end := time.Now()
+			elapsed := end.Sub(start)
+			route := s.routeLabel(r, rec.status)
 			s.metrics.Request(route, rec.status, elapsed)
-			s.log.Log(r.Context(), logLevel(route, rec.status), "request",
-				"request_id", id,
-				"method", r.Method,
-				"route", route,
-				"path", r.URL.Path,
-				"status", rec.status,
-				"duration_ms", float64(elapsed.Microseconds())/1000,
+			s.accessLog(r, logLevel(route, rec.status), end,
+				slog.String("request_id", id),
+				slog.String("method", r.Method),
+				slog.String("route", route),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", rec.status),
+				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 			)
 		}()
+		// The mux records the matched pattern in r, for routeLabel.
 		next.ServeHTTP(rec, r)
 	})
 }
 
+// accessLog writes the request's log line, stamped with the time the
+// request ended. It builds the record itself, as slog documents for
+// wrappers: Logger.LogAttrs would read the clock again (two vDSO calls
+// that are slow on this VM) and unwind the stack for a source position the
+// JSON handler does not print.
+func (s *Server) accessLog(r *http.Request, level slog.Level, at time.Time, attrs ...slog.Attr) {
+	h := s.log.Handler()
+	if !h.Enabled(r.Context(), level) {
+		return
+	}
+	rec := slog.NewRecord(at, level, "request", 0)
+	rec.AddAttrs(attrs...)
+	_ = h.Handle(r.Context(), rec) // a failed write to stdout has nowhere to go
+}
+
 // routeLabel is the Route metric dimension: the route pattern, never the raw
 // path, so that ids and scanners' junk paths do not become dimensions.
-func routeLabel(r *http.Request, status int) string {
-	pattern := r.Pattern
-	switch pattern {
-	case "", "/": // no route matched (the catch-all 404, or the mux's redirects)
+func (s *Server) routeLabel(r *http.Request, status int) string {
+	route, ok := s.routes[r.Pattern]
+	if !ok { // no route matched (the catch-all 404)
 		return "unmatched"
-	case "/{$}":
-		pattern = "/"
 	}
-	if status == http.StatusMethodNotAllowed {
-		return pattern // the method is whatever the client sent: unbounded
+	if label, ok := route.byMethod[r.Method]; ok && status != http.StatusMethodNotAllowed {
+		return label
 	}
-	return r.Method + " " + pattern
+	return route.path // the method is whatever the client sent: unbounded
 }
 
 // logLevel keeps the container and ALB health checks (every few seconds)

@@ -1,10 +1,12 @@
 package api
 
 import (
+	"errors"
 	"mime"
 	"net/http"
 	"strconv"
 
+	"github.com/octabyte/octabyte/app/internal/idempotency"
 	"github.com/octabyte/octabyte/app/internal/notes"
 )
 
@@ -19,9 +21,14 @@ func (s *Server) createNote(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json")
 		return
 	}
-	d, apiErr := decodeDraft(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	key, err := idempotency.ParseKey(r.Header.Values(idempotency.Header))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_idempotency_key", err.Error())
+		return
+	}
+	d, apiErr := decodeDraft(r.Body)
 	if apiErr != nil {
-		writeError(w, apiErr.status, apiErr.code, apiErr.message)
+		rejectBody(w, apiErr)
 		return
 	}
 	if err := d.Validate(); err != nil {
@@ -31,13 +38,48 @@ func (s *Server) createNote(w http.ResponseWriter, r *http.Request) {
 	if !s.schemaReady(w) {
 		return
 	}
-	n, err := s.store.Create(r.Context(), d)
-	if err != nil {
-		s.storeError(w, r, err)
+	if key == "" {
+		n, err := s.store.Create(r.Context(), d)
+		if err != nil {
+			s.storeError(w, r, err)
+			return
+		}
+		writeResponse(w, created(n))
 		return
 	}
-	w.Header().Set("Location", "/api/v1/notes/"+n.ID)
-	writeJSON(w, http.StatusCreated, n)
+	// The same note, however its JSON was spelled, is the same request.
+	fingerprint := idempotency.Fingerprint(r.Method, r.URL.Path, *d.Title, d.BodyText())
+	resp, replayed, err := s.store.CreateOnce(r.Context(), key, fingerprint, d, created)
+	switch {
+	case errors.Is(err, idempotency.ErrKeyReused):
+		writeError(w, http.StatusUnprocessableEntity, "idempotency_key_reused",
+			"this Idempotency-Key was used with a different note; use a new key for a new note")
+	case err != nil:
+		s.storeError(w, r, err)
+	default:
+		if replayed {
+			w.Header().Set(idempotency.ReplayedHeader, "true")
+		}
+		writeResponse(w, resp)
+	}
+}
+
+// created is the response to a created note, as it is sent and stored for
+// replay.
+func created(n notes.Note) idempotency.Response {
+	return idempotency.Response{
+		Status: http.StatusCreated,
+		Header: http.Header{"Location": {"/api/v1/notes/" + n.ID}, "Content-Type": contentTypeJSON},
+		Body:   append(n.AppendJSON(make([]byte, 0, 512)), '\n'),
+	}
+}
+
+func writeResponse(w http.ResponseWriter, resp idempotency.Response) {
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.Status)
+	_, _ = w.Write(resp.Body)
 }
 
 func (s *Server) listNotes(w http.ResponseWriter, r *http.Request) {
@@ -94,7 +136,8 @@ func (s *Server) getNote(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, n)
+	w.Header()["Content-Type"] = contentTypeJSON
+	_, _ = w.Write(append(n.AppendJSON(make([]byte, 0, 512)), '\n'))
 }
 
 func (s *Server) deleteNote(w http.ResponseWriter, r *http.Request) {

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -26,9 +28,37 @@ const (
 	connectTimeout = 3 * time.Second
 )
 
+// Pool is the connection pool the service queries through: a pgxpool.Pool
+// behind a gate with one slot per connection a caller may hold. When the
+// server refuses a new connection because of its connection limit (its
+// max_connections, or the role's or database's CONNECTION LIMIT: SQLSTATE
+// 53300), the refused caller's slot is withheld, so that callers wait for
+// one of the connections the pool already has instead of failing at once;
+// a withheld slot is given back every probeAfter, to find out whether the
+// server has room again.
+type Pool struct {
+	pgx        *pgxpool.Pool
+	log        *slog.Logger
+	slots      chan struct{}
+	probeAfter time.Duration
+
+	reduced  atomic.Bool // withheld > 0; read on every release without the lock
+	mu       sync.Mutex
+	withheld int       // slots out of circulation
+	changed  time.Time // when withheld last changed
+}
+
+// Conn is a connection held by one caller; Release gives it back. It is a
+// value (no allocation per call); release it through a pointer to it.
+type Conn struct {
+	*pgxpool.Conn
+	pool *Pool
+}
+
 // Open creates a pool for connString. It does not connect: connections are
-// made on demand, so the service starts while the database is down.
-func Open(connString string) (*pgxpool.Pool, error) {
+// made on demand, so the service starts while the database is down. log
+// receives a warning whenever the server's connection limit is hit.
+func Open(connString string, log *slog.Logger) (*Pool, error) {
 	cfg, err := pgxpool.ParseConfig(connString)
 	if err != nil {
 		return nil, err // pgx redacts the password in parse errors
@@ -43,7 +73,118 @@ func Open(connString string) (*pgxpool.Pool, error) {
 	// No statement_timeout: callers bound each call with a context, and when
 	// it ends pgx sends the server a cancel request before dropping the
 	// connection; migrations share this pool and may legitimately run longer.
-	return pgxpool.NewWithConfig(context.Background(), cfg)
+	pgx, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pool{pgx: pgx, log: log, slots: make(chan struct{}, MaxConns), probeAfter: probeAfter}
+	for range MaxConns {
+		p.slots <- struct{}{}
+	}
+	return p, nil
+}
+
+// probeAfter is how long a slot stays withheld after the server refused a
+// connection: at most one refused connection attempt per probeAfter.
+const probeAfter = 5 * time.Second
+
+// Acquire waits for a slot and returns a connection, or ctx's error. At the
+// server's connection limit it waits, within ctx, for a connection the pool
+// holds; holding none, it retries with a short backoff.
+func (p *Pool) Acquire(ctx context.Context) (Conn, error) {
+	backoff := 10 * time.Millisecond
+	for {
+		select {
+		case <-p.slots:
+		case <-ctx.Done():
+			return Conn{}, ctx.Err()
+		}
+		c, err := p.pgx.Acquire(ctx)
+		if err == nil {
+			return Conn{Conn: c, pool: p}, nil
+		}
+		if !AtConnectionLimit(err) || ctx.Err() != nil {
+			p.putSlot()
+			return Conn{}, err
+		}
+		if p.withhold() {
+			continue // and wait for a slot: one of the connections the pool has
+		}
+		p.putSlot()
+		select {
+		case <-ctx.Done():
+			return Conn{}, err
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 500*time.Millisecond)
+	}
+}
+
+// withhold takes the caller's slot out of circulation after the server
+// refused a connection, unless that would leave fewer slots than the
+// connections the pool holds (or none).
+func (p *Pool) withhold() bool {
+	held := int(p.pgx.Stat().TotalConns())
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if MaxConns-p.withheld-1 < max(held, 1) {
+		return false
+	}
+	p.withheld++
+	p.changed = time.Now()
+	p.reduced.Store(true)
+	p.log.Warn("database refused a connection: at its connection limit; requests wait for a pooled connection",
+		"pool_connections", held, "pool_limit_now", MaxConns-p.withheld)
+	return true
+}
+
+// putSlot returns a slot, and a withheld one too once probeAfter has passed.
+func (p *Pool) putSlot() {
+	if p.reduced.Load() {
+		p.mu.Lock()
+		restore := p.withheld > 0 && time.Since(p.changed) >= p.probeAfter
+		if restore {
+			p.withheld--
+			p.changed = time.Now()
+			p.reduced.Store(p.withheld > 0)
+		}
+		p.mu.Unlock()
+		if restore {
+			p.slots <- struct{}{}
+		}
+	}
+	p.slots <- struct{}{}
+}
+
+// Release returns the connection to the pool, then its slot to the gate.
+func (c *Conn) Release() {
+	if c.pool == nil {
+		return
+	}
+	c.Conn.Release()
+	c.pool.putSlot()
+	c.pool = nil
+}
+
+// Ping checks that the database answers.
+func (p *Pool) Ping(ctx context.Context) error {
+	c, err := p.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Release()
+	return c.Ping(ctx)
+}
+
+// Close closes every connection.
+func (p *Pool) Close() { p.pgx.Close() }
+
+// AtConnectionLimit reports whether err is the server refusing a connection
+// because a connection limit is reached (SQLSTATE 53300, "too many
+// connections" for the server, the role or the database).
+func AtConnectionLimit(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "53300"
 }
 
 //go:embed migrations/*.sql
@@ -52,7 +193,7 @@ var migrations embed.FS
 // Migrate applies all pending migrations. A PostgreSQL session-level advisory
 // lock (goose's session locker) serialises tasks that start at the same
 // time: the first applies, the others wait and then find nothing to do.
-func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+func Migrate(ctx context.Context, pool *Pool, log *slog.Logger) error {
 	fsys, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return err
@@ -62,7 +203,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	db := stdlib.OpenDBFromPool(pool)
+	db := stdlib.OpenDBFromPool(pool.pgx)
 	defer func() { _ = db.Close() }() // returns the connection to the pool
 	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys,
 		goose.WithSessionLocker(locker),
@@ -87,7 +228,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 // is down keeps serving /healthz and becomes ready once it is back. failed
 // is called for every failed attempt (to count it as a database error; the
 // error itself is logged here).
-func MigrateUntilDone(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, failed func()) error {
+func MigrateUntilDone(ctx context.Context, pool *Pool, log *slog.Logger, failed func()) error {
 	delay := time.Second
 	for {
 		err := Migrate(ctx, pool, log)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,21 +29,31 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func schemaVersion(t *testing.T, url string) (version int64, rows int) {
 	t.Helper()
-	pool, err := Open(url)
+	pool, err := Open(url, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pool.Close()
 	ctx := context.Background()
-	if err := pool.QueryRow(ctx, `SELECT max(version_id), count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&version, &rows); err != nil {
+	if err := pool.pgx.QueryRow(ctx, `SELECT max(version_id), count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&version, &rows); err != nil {
 		t.Fatal(err)
 	}
 	return version, rows
 }
 
+// migrationCount is the number of embedded migrations, numbered 1 to n.
+func migrationCount(t *testing.T) int64 {
+	t.Helper()
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no migrations: %v", err)
+	}
+	return int64(len(files))
+}
+
 func TestMigrateTwiceIsANoOp(t *testing.T) {
 	_, url := pg.CreateDatabase(t)
-	pool, err := Open(url)
+	pool, err := Open(url, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,10 +63,10 @@ func TestMigrateTwiceIsANoOp(t *testing.T) {
 			t.Fatalf("run %d: %v", i+1, err)
 		}
 	}
-	if v, n := schemaVersion(t, url); v != 1 || n != 1 {
-		t.Errorf("version %d with %d rows, want 1 and 1", v, n)
+	if v, n := schemaVersion(t, url); v != migrationCount(t) || n != int(v) {
+		t.Errorf("version %d with %d rows, want %d and %d", v, n, migrationCount(t), migrationCount(t))
 	}
-	if _, err := pool.Exec(context.Background(), `INSERT INTO notes (title) VALUES ('x')`); err != nil {
+	if _, err := pool.pgx.Exec(context.Background(), `INSERT INTO notes (title) VALUES ('x')`); err != nil {
 		t.Errorf("notes table unusable: %v", err)
 	}
 }
@@ -69,7 +81,7 @@ func TestMigrateConcurrentlyAppliesEachMigrationOnce(t *testing.T) {
 	start := make(chan struct{})
 	for range tasks {
 		wg.Go(func() {
-			pool, err := Open(url)
+			pool, err := Open(url, quiet)
 			if err != nil {
 				errs <- err
 				return
@@ -87,14 +99,14 @@ func TestMigrateConcurrentlyAppliesEachMigrationOnce(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if v, n := schemaVersion(t, url); v != 1 || n != 1 {
-		t.Errorf("version %d with %d rows, want 1 and 1", v, n)
+	if v, n := schemaVersion(t, url); v != migrationCount(t) || n != int(v) {
+		t.Errorf("version %d with %d rows, want %d and %d", v, n, migrationCount(t), migrationCount(t))
 	}
 }
 
 func TestMigrateUntilDoneWaitsForTheDatabase(t *testing.T) {
 	// A port nobody listens on: every attempt fails until ctx ends.
-	pool, err := Open("postgres://postgres@127.0.0.1:1/x?sslmode=disable")
+	pool, err := Open("postgres://postgres@127.0.0.1:1/x?sslmode=disable", quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +123,7 @@ func TestMigrateUntilDoneWaitsForTheDatabase(t *testing.T) {
 }
 
 func TestOpenDoesNotConnect(t *testing.T) {
-	pool, err := Open("postgres://postgres@127.0.0.1:1/x?sslmode=disable")
+	pool, err := Open("postgres://postgres@127.0.0.1:1/x?sslmode=disable", quiet)
 	if err != nil {
 		t.Fatalf("Open must not need the database: %v", err)
 	}
@@ -119,7 +131,7 @@ func TestOpenDoesNotConnect(t *testing.T) {
 }
 
 func TestUnavailable(t *testing.T) {
-	pool, err := Open("postgres://postgres@127.0.0.1:1/x?sslmode=disable")
+	pool, err := Open("postgres://postgres@127.0.0.1:1/x?sslmode=disable", quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,12 +159,126 @@ func TestUnavailable(t *testing.T) {
 }
 
 func TestPoolIsSizedForADBT3Micro(t *testing.T) {
-	pool, err := Open(pg.URL("postgres"))
+	pool, err := Open(pg.URL("postgres"), quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	if got := pool.Config().MaxConns; got != MaxConns {
+	if got := pool.pgx.Config().MaxConns; got != MaxConns {
 		t.Errorf("MaxConns = %d", got)
+	}
+}
+
+// load runs workers callers that each acquire a connection, hold it for a
+// short query and release it, rounds times; it returns the errors.
+func load(pool *Pool, workers, rounds int) []error {
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for range workers {
+		wg.Go(func() {
+			for range rounds {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				c, err := pool.Acquire(ctx)
+				if err == nil {
+					_, err = c.Exec(ctx, `SELECT pg_sleep(0.005)`)
+					c.Release()
+				}
+				cancel()
+				if err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errs
+}
+
+// With the server allowing fewer connections than the pool's size, callers
+// wait for the connections the pool has instead of failing with "too many
+// connections" (pgxpool alone fails about one caller in five here).
+func TestCallersWaitForAPooledConnectionAtTheConnectionLimit(t *testing.T) {
+	_, url := pg.CreateLimitedDatabase(t, 3)
+	var logs strings.Builder // slog's handler serialises its writes
+	pool, err := Open(url, slog.New(slog.NewJSONHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if errs := load(pool, 20, 10); len(errs) > 0 {
+		t.Fatalf("%d of 200 calls failed, the first: %v", len(errs), errs[0])
+	}
+	if n := pool.pgx.Stat().TotalConns(); n > 3 {
+		t.Errorf("the pool holds %d connections; the role may hold 3", n)
+	}
+	// Each refused connection withheld a slot, so the server saw a handful
+	// of refused attempts, not one for every call that had to wait.
+	if pool.withheld < 1 || pool.withheld > MaxConns-3 {
+		t.Errorf("%d slots withheld; want 1 to %d", pool.withheld, MaxConns-3)
+	}
+	if !strings.Contains(logs.String(), "at its connection limit") {
+		t.Errorf("hitting the limit is not logged:\n%s", logs.String())
+	}
+}
+
+// The wait is bounded by the caller's deadline, and its failure is an
+// outage (503), not a bug.
+func TestWaitAtTheConnectionLimitEndsWithTheDeadline(t *testing.T) {
+	_, url := pg.CreateLimitedDatabase(t, 1)
+	pool, err := Open(url, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	held, err := pool.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = pool.Acquire(ctx)
+	if err == nil || !Unavailable(err) {
+		t.Fatalf("got %v, want an unavailable error", err)
+	}
+	if waited := time.Since(start); waited < 250*time.Millisecond || waited > 2*time.Second {
+		t.Errorf("waited %v; want about the 300ms deadline", waited)
+	}
+}
+
+// Once the server has room again, the pool grows back to use it.
+func TestPoolGrowsBackWhenTheServerHasRoomAgain(t *testing.T) {
+	name, url := pg.CreateLimitedDatabase(t, 2)
+	pool, err := Open(url, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	pool.probeAfter = 20 * time.Millisecond
+	if errs := load(pool, 10, 5); len(errs) > 0 {
+		t.Fatalf("%d calls failed, the first: %v", len(errs), errs[0])
+	}
+	admin, err := Open(pg.URL("postgres"), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.pgx.Exec(context.Background(), `ALTER ROLE `+name+`_owner CONNECTION LIMIT 6`); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for pool.pgx.Stat().TotalConns() <= 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("still %d connections after the limit was raised to 6", pool.pgx.Stat().TotalConns())
+		}
+		if errs := load(pool, 10, 2); len(errs) > 0 {
+			t.Fatalf("%d calls failed, the first: %v", len(errs), errs[0])
+		}
 	}
 }

@@ -4,7 +4,6 @@ package notes
 
 import (
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -42,6 +41,14 @@ type Note struct {
 type Draft struct {
 	Title *string `json:"title"`
 	Body  *string `json:"body"`
+}
+
+// BodyText is the body as stored: an absent body is empty.
+func (d Draft) BodyText() string {
+	if d.Body == nil {
+		return ""
+	}
+	return *d.Body
 }
 
 // ValidationError says which field is wrong and why, in words fit for a client.
@@ -84,16 +91,41 @@ func checkText(field, s string, max int) error {
 	return nil
 }
 
+var errInvalidID = errors.New("invalid id")
+
 // ParseID parses the canonical 8-4-4-4-12 hex form of a UUID.
 func ParseID(s string) (pgtype.UUID, error) {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return pgtype.UUID{}, errors.New("invalid id")
+		return pgtype.UUID{}, errInvalidID
 	}
-	b, err := hex.DecodeString(s[0:8] + s[9:13] + s[14:18] + s[19:23] + s[24:])
-	if err != nil {
-		return pgtype.UUID{}, errors.New("invalid id")
+	var id pgtype.UUID
+	j := 0
+	for i := 0; i < 36; i += 2 {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			i++ // the dash
+		}
+		hi, ok1 := fromHex(s[i])
+		lo, ok2 := fromHex(s[i+1])
+		if !ok1 || !ok2 {
+			return pgtype.UUID{}, errInvalidID
+		}
+		id.Bytes[j] = hi<<4 | lo
+		j++
 	}
-	return pgtype.UUID{Bytes: [16]byte(b), Valid: true}, nil
+	id.Valid = true
+	return id, nil
+}
+
+func fromHex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // Cursor marks the last note of a page; the next page starts after it.
@@ -109,7 +141,18 @@ func (c Cursor) String() string {
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
-// ParseCursor decodes a cursor made by Cursor.String.
+// Cursor timestamps lie in the years 1 to 9999: a note outside them cannot
+// be rendered (JSON times are RFC 3339), so the API never issues such a
+// cursor, and PostgreSQL rejects some of them (before 4714 BC) outright.
+var (
+	minCursorTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxCursorTime = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)
+)
+
+// ParseCursor decodes a cursor made by Cursor.String. Anything else is an
+// error, including another spelling of the same cursor and a timestamp the
+// API cannot have issued, so that no client input reaches the database as
+// a value it rejects.
 func ParseCursor(s string) (Cursor, error) {
 	bad := errors.New("invalid cursor")
 	raw, err := base64.RawURLEncoding.DecodeString(s)
@@ -128,5 +171,9 @@ func ParseCursor(s string) (Cursor, error) {
 	if err != nil {
 		return Cursor{}, bad
 	}
-	return Cursor{CreatedAt: time.UnixMicro(us).UTC(), ID: uid}, nil
+	c := Cursor{CreatedAt: time.UnixMicro(us).UTC(), ID: uid}
+	if c.CreatedAt.Before(minCursorTime) || c.CreatedAt.After(maxCursorTime) || c.String() != s {
+		return Cursor{}, bad
+	}
+	return c, nil
 }

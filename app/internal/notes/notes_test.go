@@ -1,10 +1,13 @@
 package notes
 
 import (
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 func ptr(s string) *string { return &s }
@@ -51,6 +54,21 @@ func TestParseIDAcceptsOnlyCanonicalUUIDs(t *testing.T) {
 	}
 }
 
+func TestParseIDRoundTripsEveryByte(t *testing.T) {
+	for b := range 256 {
+		var want pgtype.UUID
+		for i := range want.Bytes {
+			want.Bytes[i] = byte(b + i)
+		}
+		want.Valid = true
+		for _, s := range []string{want.String(), strings.ToUpper(want.String())} {
+			if got, err := ParseID(s); err != nil || got != want {
+				t.Fatalf("ParseID(%q) = %v, %v", s, got, err)
+			}
+		}
+	}
+}
+
 func TestCursorRoundTrip(t *testing.T) {
 	id, _ := ParseID("0b7c5a3e-2f5d-4c1a-9a8e-3d2f1b0c9e8d")
 	c := Cursor{CreatedAt: time.Date(2026, 11, 27, 10, 0, 0, 123456000, time.UTC), ID: id}
@@ -70,4 +88,57 @@ func TestParseCursorRejectsJunk(t *testing.T) {
 			t.Errorf("ParseCursor(%q) accepted", bad)
 		}
 	}
+}
+
+// cursorOf encodes raw the way Cursor.String does, for crafted cursors.
+func cursorOf(raw string) string { return base64.RawURLEncoding.EncodeToString([]byte(raw)) }
+
+const someID = "0b7c5a3e-2f5d-4c1a-9a8e-3d2f1b0c9e8d"
+
+// Only the exact spelling the API issues is accepted, and only timestamps
+// it can have issued (years 1 to 9999).
+func TestParseCursorRejectsWhatTheAPIDidNotIssue(t *testing.T) {
+	for name, raw := range map[string]string{
+		"before 4714 BC (PostgreSQL: 22008)": "-9223372036854775808." + someID,
+		"year 0":                             "-62167219200000001." + someID,
+		"year 10000":                         "253402300800000000." + someID,
+		"leading zero":                       "01." + someID,
+		"plus sign":                          "+1." + someID,
+		"upper-case id":                      "1." + strings.ToUpper(someID),
+		"empty timestamp":                    "." + someID,
+	} {
+		if _, err := ParseCursor(cursorOf(raw)); err == nil {
+			t.Errorf("%s: ParseCursor(%q) accepted", name, raw)
+		}
+	}
+	for name, raw := range map[string]string{
+		"first microsecond of year 1":   "-62135596800000000." + someID,
+		"last microsecond of year 9999": "253402300799999999." + someID,
+		"the epoch":                     "0." + someID,
+	} {
+		if _, err := ParseCursor(cursorOf(raw)); err != nil {
+			t.Errorf("%s: ParseCursor(%q): %v", name, raw, err)
+		}
+	}
+}
+
+// FuzzParseCursor: whatever ParseCursor accepts is a cursor the API could
+// have issued: it spells itself the same way and lies in the years 1 to 9999.
+func FuzzParseCursor(f *testing.F) {
+	f.Add(cursorOf("1764237600123456." + someID))
+	f.Add(cursorOf("-9223372036854775808." + someID))
+	f.Add(cursorOf("253402300799999999." + someID))
+	f.Add("MTIz")
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ParseCursor(s)
+		if err != nil {
+			return
+		}
+		if c.String() != s {
+			t.Fatalf("accepted %q, which the API spells %q", s, c.String())
+		}
+		if y := c.CreatedAt.Year(); y < 1 || y > 9999 {
+			t.Fatalf("accepted %q with year %d", s, y)
+		}
+	})
 }

@@ -8,27 +8,26 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/octabyte/octabyte/app/internal/database"
 	"github.com/octabyte/octabyte/app/internal/notes"
 	"github.com/octabyte/octabyte/app/internal/pgtest"
 )
 
-var pool *pgxpool.Pool
+var pool *database.Pool
 
 func TestMain(m *testing.M) {
 	pgtest.Run(func(pg *pgtest.Server) int {
 		var err error
-		if pool, err = database.Open(pg.URL("postgres")); err != nil {
+		if pool, err = database.Open(pg.URL("postgres"), quiet); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 		defer pool.Close()
-		if err := database.Migrate(context.Background(), pool, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		if err := database.Migrate(context.Background(), pool, quiet); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
@@ -36,12 +35,55 @@ func TestMain(m *testing.M) {
 	})
 }
 
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// exec runs one statement on a connection of the pool.
+func exec(t *testing.T, sql string, args ...any) {
+	t.Helper()
+	c, err := pool.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release()
+	if _, err := c.Exec(context.Background(), sql, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// lockNotes holds an exclusive lock on the notes table, so that every
+// statement on it waits, until the returned function (also run when the
+// test ends) releases it.
+func lockNotes(t *testing.T) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := c.Begin(ctx)
+	if err == nil {
+		_, err = tx.Exec(ctx, `LOCK TABLE notes IN ACCESS EXCLUSIVE MODE`)
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			if tx != nil {
+				_ = tx.Rollback(ctx)
+			}
+			c.Release()
+		})
+	}
+	t.Cleanup(release)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return release
+}
+
 // emptyTable gives each test a clean table; the tests in this file do not run in parallel.
 func emptyTable(t *testing.T) *notes.Store {
 	t.Helper()
-	if _, err := pool.Exec(context.Background(), `TRUNCATE notes`); err != nil {
-		t.Fatal(err)
-	}
+	exec(t, `TRUNCATE notes, idempotency_keys`)
 	return notes.NewStore(pool)
 }
 
@@ -107,10 +149,8 @@ func TestListPaginatesWithoutGapsOrRepeats(t *testing.T) {
 	s := emptyTable(t)
 	ctx := context.Background()
 	// 25 notes with one shared timestamp, then 20 later ones.
-	if _, err := pool.Exec(ctx, `INSERT INTO notes (title, created_at)
-		SELECT 'same ' || i, '2026-01-01T00:00:00Z' FROM generate_series(1, 25) i`); err != nil {
-		t.Fatal(err)
-	}
+	exec(t, `INSERT INTO notes (title, created_at)
+		SELECT 'same ' || i, '2026-01-01T00:00:00Z' FROM generate_series(1, 25) i`)
 	for i := range 20 {
 		if _, err := s.Create(ctx, notes.Draft{Title: ptr(fmt.Sprintf("later %d", i))}); err != nil {
 			t.Fatal(err)
@@ -178,29 +218,45 @@ func TestListExactlyOnePage(t *testing.T) {
 func TestTimedOutCallStopsItsStatementOnTheServer(t *testing.T) {
 	s := emptyTable(t)
 	ctx := context.Background()
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if _, err := tx.Exec(ctx, `LOCK TABLE notes IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	defer lockNotes(t)()
 	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
 	if _, err := s.Create(short, notes.Draft{Title: ptr("blocked")}); !database.Unavailable(err) {
 		t.Fatalf("a timed-out insert should count as unavailable, got %v", err)
 	}
-	var waiting int
 	for range 50 {
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting == 0 {
+		if waitingOnLocks(t) == 0 {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Errorf("the timed-out INSERT is still waiting on the server")
+}
+
+// Every cursor ParseCursor accepts is a value PostgreSQL accepts too: the
+// extremes of the accepted range page without an error (the first from the
+// beginning of time: an empty page; the last from the end: everything).
+func TestListAcceptsTheExtremesOfTheCursorRange(t *testing.T) {
+	s := emptyTable(t)
+	ctx := context.Background()
+	if _, err := s.Create(ctx, notes.Draft{Title: ptr("x")}); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := notes.ParseID("ffffffff-ffff-ffff-ffff-ffffffffffff")
+	for _, tc := range []struct {
+		at   time.Time
+		want int
+	}{
+		{time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), 0},
+		{time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC), 1},
+	} {
+		c, err := notes.ParseCursor(notes.Cursor{CreatedAt: tc.at, ID: id}.String())
+		if err != nil {
+			t.Fatalf("%v: %v", tc.at, err)
+		}
+		page, _, err := s.List(ctx, 10, &c)
+		if err != nil || len(page) != tc.want {
+			t.Errorf("after %v: %d notes, %v; want %d and no error", tc.at, len(page), err, tc.want)
+		}
+	}
 }

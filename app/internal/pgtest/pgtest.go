@@ -52,6 +52,18 @@ func Run(tests func(*Server) int) {
 	os.Exit(code)
 }
 
+// StartForTest starts a cluster of t's own (one the test may stop), fails t
+// if it cannot, and removes the cluster when t ends.
+func StartForTest(t testing.TB) *Server {
+	t.Helper()
+	s, err := Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
 // Start creates and starts a cluster. Close removes it.
 func Start() (*Server, error) {
 	bin, err := findBin()
@@ -215,6 +227,33 @@ func (s *Server) URL(db string) string {
 // it fails t if it cannot.
 func (s *Server) CreateDatabase(t testing.TB) (name, url string) {
 	t.Helper()
+	name = s.newName()
+	s.exec(t, "CREATE DATABASE "+name)
+	return name, s.URL(name)
+}
+
+// CreateLimitedDatabase creates a database owned by a new login role that
+// may hold at most limit connections at once (CONNECTION LIMIT, enforced
+// for roles that are not superusers) and returns the database's name and a
+// URL that connects as that role.
+func (s *Server) CreateLimitedDatabase(t testing.TB, limit int) (name, url string) {
+	t.Helper()
+	name = s.newName()
+	role := name + "_owner"
+	s.exec(t, fmt.Sprintf("CREATE ROLE %s LOGIN CONNECTION LIMIT %d", role, limit),
+		fmt.Sprintf("CREATE DATABASE %s OWNER %s", name, role))
+	return name, fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", role, s.Port, name)
+}
+
+func (s *Server) newName() string {
+	s.dbs++
+	return fmt.Sprintf("test%d", s.dbs)
+}
+
+// exec runs statements one by one as the superuser (CREATE DATABASE cannot
+// share a transaction); it fails t if one fails.
+func (s *Server) exec(t testing.TB, statements ...string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, s.URL("postgres"))
@@ -222,12 +261,11 @@ func (s *Server) CreateDatabase(t testing.TB) (name, url string) {
 		t.Fatal(err)
 	}
 	defer func() { _ = conn.Close(ctx) }()
-	s.dbs++
-	name = fmt.Sprintf("test%d", s.dbs)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
+	for _, sql := range statements {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
 	}
-	return name, s.URL(name)
 }
 
 func (s *Server) logTail() string {

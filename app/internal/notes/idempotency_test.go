@@ -1,0 +1,192 @@
+package notes_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/octabyte/octabyte/app/internal/idempotency"
+	"github.com/octabyte/octabyte/app/internal/notes"
+)
+
+// respond stands in for the API's 201: enough to tell responses apart.
+func respond(n notes.Note) idempotency.Response {
+	return idempotency.Response{Status: 201, Header: http.Header{"Location": {"/api/v1/notes/" + n.ID}}, Body: []byte(n.ID)}
+}
+
+func count(t *testing.T, sql string) int {
+	t.Helper()
+	c, err := pool.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release()
+	var n int
+	if err := c.QueryRow(context.Background(), sql).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// waitingOnLocks counts the sessions of the test database waiting for a
+// lock. It runs outside any transaction: inside one, PostgreSQL would answer
+// every read of pg_stat_activity from the transaction's first snapshot.
+func waitingOnLocks(t *testing.T) int {
+	t.Helper()
+	return count(t, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
+}
+
+var fp = idempotency.Fingerprint("POST", "/api/v1/notes", "t", "")
+
+func TestCreateOnceCreatesOnceAndReplays(t *testing.T) {
+	s := emptyTable(t)
+	ctx := context.Background()
+	first, replayed, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond)
+	if err != nil || replayed || first.Status != 201 {
+		t.Fatalf("first: %+v, replayed %v, %v", first, replayed, err)
+	}
+	again, replayed, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond)
+	if err != nil || !replayed {
+		t.Fatalf("retry: replayed %v, %v", replayed, err)
+	}
+	if again.Status != first.Status || string(again.Body) != string(first.Body) ||
+		again.Header.Get("Location") != first.Header.Get("Location") {
+		t.Errorf("retry got %+v, want %+v", again, first)
+	}
+	if n := count(t, `SELECT count(*) FROM notes`); n != 1 {
+		t.Errorf("%d notes, want 1", n)
+	}
+}
+
+func TestCreateOnceRefusesAKeyReusedForAnotherNote(t *testing.T) {
+	s := emptyTable(t)
+	ctx := context.Background()
+	if _, _, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond); err != nil {
+		t.Fatal(err)
+	}
+	other := idempotency.Fingerprint("POST", "/api/v1/notes", "other", "")
+	if _, _, err := s.CreateOnce(ctx, "k1", other, notes.Draft{Title: ptr("other")}, respond); !errors.Is(err, idempotency.ErrKeyReused) {
+		t.Fatalf("got %v, want ErrKeyReused", err)
+	}
+	if n := count(t, `SELECT count(*) FROM notes`); n != 1 {
+		t.Errorf("%d notes, want 1", n)
+	}
+}
+
+// A failed write (here a note the CHECK constraint rejects) leaves the key
+// unused: the corrected request with the same key is a new request.
+func TestFailedCreateLeavesTheKeyUnused(t *testing.T) {
+	s := emptyTable(t)
+	ctx := context.Background()
+	long := strings.Repeat("x", notes.MaxTitle+1)
+	if _, _, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: &long}, respond); err == nil {
+		t.Fatal("an over-long title was stored")
+	}
+	if _, replayed, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond); err != nil || replayed {
+		t.Fatalf("after a failed first attempt: replayed %v, %v", replayed, err)
+	}
+	if n := count(t, `SELECT count(*) FROM idempotency_keys`); n != 1 {
+		t.Errorf("%d keys, want 1", n)
+	}
+}
+
+// Concurrent requests with one key are serialised by PostgreSQL: while the
+// first holds the key (blocked here by a table lock on notes), the others
+// wait for it, then all get its response; one note is created.
+func TestConcurrentRequestsWithOneKeyCreateOneNote(t *testing.T) {
+	s := emptyTable(t)
+	ctx := context.Background()
+	release := lockNotes(t)
+	const requests = 6
+	type result struct {
+		resp     idempotency.Response
+		replayed bool
+		err      error
+	}
+	results := make(chan result, requests)
+	for range requests {
+		go func() {
+			r, replayed, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond)
+			results <- result{r, replayed, err}
+		}()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for waiting := 0; waiting < requests; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d requests waiting in the database", waiting, requests)
+		}
+		waiting = waitingOnLocks(t)
+		time.Sleep(20 * time.Millisecond)
+	}
+	release()
+
+	var bodies sync.Map
+	fresh := 0
+	for range requests {
+		r := <-results
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if !r.replayed {
+			fresh++
+		}
+		bodies.Store(string(r.resp.Body), true)
+	}
+	distinct := 0
+	bodies.Range(func(any, any) bool { distinct++; return true })
+	if fresh != 1 || distinct != 1 {
+		t.Errorf("%d requests created, %d distinct responses; want 1 and 1", fresh, distinct)
+	}
+	if n := count(t, `SELECT count(*) FROM notes`); n != 1 {
+		t.Errorf("%d notes, want 1", n)
+	}
+}
+
+// After 24 h a key is forgotten: using it again creates a new note.
+func TestExpiredKeyIsANewRequest(t *testing.T) {
+	s := emptyTable(t)
+	ctx := context.Background()
+	first, _, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, `SELECT count(*) FROM idempotency_keys
+		WHERE expires_at BETWEEN now() + interval '23 hours 59 minutes' AND now() + interval '24 hours'`); n != 1 {
+		t.Fatalf("the key does not expire in 24 h")
+	}
+	exec(t, `UPDATE idempotency_keys SET expires_at = now() - interval '1 second'`)
+	again, replayed, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond)
+	if err != nil || replayed || string(again.Body) == string(first.Body) {
+		t.Fatalf("after expiry: replayed %v, same note %v, %v", replayed, string(again.Body) == string(first.Body), err)
+	}
+	if n := count(t, `SELECT count(*) FROM notes`); n != 2 {
+		t.Errorf("%d notes, want 2", n)
+	}
+}
+
+func TestPurgeDeletesKeysExpiredOverAnHourAgo(t *testing.T) {
+	s := emptyTable(t)
+	ctx := context.Background()
+	for i := range 3 {
+		if _, _, err := s.CreateOnce(ctx, idempotency.Key(fmt.Sprint("k", i)), fp, notes.Draft{Title: ptr("t")}, respond); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(t, `UPDATE idempotency_keys SET expires_at = now() - interval '2 hours' WHERE key = 'k0'`)
+	exec(t, `UPDATE idempotency_keys SET expires_at = now() - interval '1 minute' WHERE key = 'k1'`)
+	n, err := s.PurgeExpiredKeys(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("purged %d, %v; want 1", n, err)
+	}
+	if left := count(t, `SELECT count(*) FROM idempotency_keys`); left != 2 {
+		t.Errorf("%d keys left, want 2", left)
+	}
+	if notesLeft := count(t, `SELECT count(*) FROM notes`); notesLeft != 3 {
+		t.Errorf("the purge touched notes: %d left", notesLeft)
+	}
+}
