@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/octabyte/octabyte/appmetrics"
 	"github.com/octabyte/octabyte/cost"
 	"github.com/octabyte/octabyte/internal/cli"
 	"github.com/octabyte/octabyte/plan"
@@ -103,6 +105,32 @@ func mergeMaps(a, b map[string]string) map[string]string {
 	maps.Copy(out, a)
 	maps.Copy(out, b)
 	return out
+}
+
+// The cost targets, priced from the real stack files: staging at most $110
+// as it stands, at most $60 with a NAT instance and a weekday sleep
+// schedule; prod no dearer than before the levers existed ($191.51); a
+// budget on both; and at most 10 app custom metrics, each one named in the
+// estimate.
+func TestCostTargets(t *testing.T) {
+	staging := estimateWith(t, "staging", nil)
+	assert.LessOrEqual(t, staging.Total, 110.0)
+	cheapest := estimateWith(t, "staging", map[string]string{
+		"octabyte:natGateways": "instance", "octabyte:sleepSchedule": "mon-fri 08:00-20:00",
+	})
+	assert.LessOrEqual(t, cheapest.Total, 60.0)
+	assert.LessOrEqual(t, estimateWith(t, "prod", nil).Total, 191.51)
+	for _, stack := range stacks {
+		assert.Len(t, runStack(t, stack).ByType("aws:budgets/budget:Budget"), 1, stack)
+	}
+
+	series := appmetrics.Series()
+	assert.LessOrEqual(t, len(series), 10)
+	assert.Equal(t, len(series), staging.Assumptions.AppMetrics, "the estimate prices every series the app can create")
+	notes := strings.Join(staging.Notes, "\n")
+	for _, s := range series {
+		assert.Contains(t, notes, s, "the estimate names the metrics it prices")
+	}
 }
 
 func TestEveryResourceTypeIsPricedOrKnownFree(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/octabyte/octabyte/appmetrics"
 	"github.com/octabyte/octabyte/monitoring"
 	"github.com/octabyte/octabyte/plan"
 )
@@ -25,14 +27,13 @@ import (
 // transcribed in pulumi-awsx's classic lb metrics), "Amazon ECS CloudWatch
 // metrics", "Amazon ECS Container Insights metrics", "Amazon CloudWatch
 // metrics for Amazon RDS", "Monitor NAT gateways with Amazon CloudWatch"
-// (Amazon VPC User Guide), and app/metrics/metrics.go for Octabyte/App.
+// (Amazon VPC User Guide), and app/metrics/metrics.go for Octabyte/App (the app writes no other).
 var (
 	lbOnly  = [][]string{{"LoadBalancer"}, {"AvailabilityZone", "LoadBalancer"}}
 	lbOrTG  = [][]string{{"LoadBalancer"}, {"AvailabilityZone", "LoadBalancer"}, {"TargetGroup", "LoadBalancer"}, {"TargetGroup", "AvailabilityZone", "LoadBalancer"}}
 	tgOnly  = [][]string{{"TargetGroup", "LoadBalancer"}, {"TargetGroup", "AvailabilityZone", "LoadBalancer"}}
 	service = [][]string{{"ClusterName", "ServiceName"}, {"ClusterName"}}
 	rds     = [][]string{{"DBInstanceIdentifier"}}
-	appReq  = [][]string{{"Environment"}, {"Environment", "Route", "StatusClass"}}
 	nat     = [][]string{{"NatGatewayId"}}
 )
 
@@ -57,7 +58,7 @@ var knownMetrics = map[string]map[string][][]string{
 		"CPUUtilization": rds, "DatabaseConnections": rds, "FreeStorageSpace": rds,
 		"FreeableMemory": rds, "ReadLatency": rds, "WriteLatency": rds,
 	},
-	"Octabyte/App": {"RequestCount": appReq, "RequestLatency": appReq, "DBErrors": {{"Environment"}}},
+	"Octabyte/App": {"ServerErrors": {{"Environment", "Route"}}, "DBErrors": {{"Environment"}}},
 	"AWS/NATGateway": {
 		"BytesOutToDestination": nat, "ActiveConnectionCount": nat, "ErrorPortAllocation": nat, "PacketsDropCount": nat,
 	},
@@ -453,8 +454,6 @@ func readDashboards(t *testing.T, p *plan.Plan) dashboards {
 			dimNames = append(dimNames, name)
 			switch {
 			case value == "*": // a SEARCH over every value
-			case name == "StatusClass":
-				assert.Contains(t, []string{"2xx", "3xx", "4xx", "5xx"}, value, "the app's StatusClass values")
 			case name == "NatGatewayId":
 				assert.Contains(t, natGatewayIDs(t, p), value, "one of this stack's NAT gateways")
 			default:
@@ -493,7 +492,7 @@ func TestDashboardsCoverEveryWatchedMetric(t *testing.T) {
 				"AWS/ApplicationELB HTTPCode_ELB_5XX_Count", "AWS/ApplicationELB HTTPCode_Target_5XX_Count",
 				"AWS/ApplicationELB HTTPCode_Target_2XX_Count", "AWS/ApplicationELB HTTPCode_Target_4XX_Count",
 				"AWS/ApplicationELB HealthyHostCount", "AWS/ApplicationELB UnHealthyHostCount",
-				"Octabyte/App RequestCount", "Octabyte/App RequestLatency", "Octabyte/App DBErrors",
+				"Octabyte/App ServerErrors", "Octabyte/App DBErrors",
 				"AWS/NATGateway BytesOutToDestination Sum", "AWS/NATGateway ActiveConnectionCount Maximum",
 				"AWS/NATGateway ErrorPortAllocation Sum", "AWS/NATGateway PacketsDropCount Sum",
 			}
@@ -510,11 +509,15 @@ func TestDashboardsCoverEveryWatchedMetric(t *testing.T) {
 				alarmArns = append(alarmArns, a.Outputs["arn"])
 			}
 			assert.ElementsMatch(t, alarmArns, d.alarms, "the alarm widget lists every alarm")
-			require.Len(t, d.logQuery, 1)
 			app, ok := p.Find("aws:cloudwatch/logGroup:LogGroup", "app")
 			require.True(t, ok)
-			assert.True(t, strings.HasPrefix(d.logQuery[0], "SOURCE '"+app.Outputs["name"].(string)+"' |"), d.logQuery[0])
-			assert.Contains(t, d.logQuery[0], `filter level = "ERROR"`)
+			for _, q := range d.logQuery {
+				assert.True(t, strings.HasPrefix(q, "SOURCE '"+app.Outputs["name"].(string)+"' |"), q)
+			}
+			assert.ElementsMatch(t, d.logQuery, []string{
+				"SOURCE '" + app.Outputs["name"].(string) + "' | " + monitoring.RecentErrorsQuery,
+				"SOURCE '" + app.Outputs["name"].(string) + "' | " + monitoring.SlowestRoutesQuery,
+			}, "recent errors and the slowest routes, from the app's log group")
 		})
 	}
 }
@@ -607,12 +610,14 @@ func TestGoodEmailsSubscribe(t *testing.T) {
 	assert.ElementsMatch(t, []any{"ops@example.com", "on-call+octabyte@example.co.in"}, endpoints)
 }
 
-// The dashboards query the app's EMF metrics by name: app/metrics/metrics.go
-// and the monitoring package must spell them the same way.
+// The dashboards query the app's EMF metrics by name and the estimate prices
+// the series they can create: app/metrics/metrics.go and appmetrics must
+// spell them the same way.
 func TestAppMetricNamesMatchTheAppsEmitter(t *testing.T) {
 	file, err := parser.ParseFile(token.NewFileSet(), "app/metrics/metrics.go", nil, 0)
 	require.NoError(t, err)
 	consts := map[string]string{}
+	lists := map[string][]string{}
 	sets := map[string][][]string{}
 	for _, decl := range file.Decls {
 		gen, ok := decl.(*ast.GenDecl)
@@ -633,27 +638,48 @@ func TestAppMetricNamesMatchTheAppsEmitter(t *testing.T) {
 					if s, err := strconv.Unquote(v.Value); err == nil {
 						consts[name.Name] = s
 					}
-				case *ast.CompositeLit:
+				case *ast.CompositeLit: // []string{"a", ...} or [][]string{{Const, ...}, ...}
 					for _, elt := range v.Elts {
-						var set []string
-						for _, id := range elt.(*ast.CompositeLit).Elts {
-							set = append(set, consts[id.(*ast.Ident).Name])
+						switch e := elt.(type) {
+						case *ast.BasicLit:
+							s, err := strconv.Unquote(e.Value)
+							require.NoError(t, err)
+							lists[name.Name] = append(lists[name.Name], s)
+						case *ast.CompositeLit:
+							var set []string
+							for _, id := range e.Elts {
+								set = append(set, consts[id.(*ast.Ident).Name])
+							}
+							sets[name.Name] = append(sets[name.Name], set)
 						}
-						sets[name.Name] = append(sets[name.Name], set)
 					}
 				}
 			}
 		}
 	}
-	assert.Equal(t, consts["Namespace"], monitoring.AppNamespace)
-	assert.Equal(t, consts["RequestCount"], monitoring.AppRequestCount)
-	assert.Equal(t, consts["RequestLatency"], monitoring.AppRequestLatency)
-	assert.Equal(t, consts["DBErrors"], monitoring.AppDBErrors)
-	assert.Equal(t, consts["DimEnvironment"], monitoring.AppDimEnvironment)
-	assert.Equal(t, consts["DimRoute"], monitoring.AppDimRoute)
-	assert.Equal(t, consts["DimStatusClass"], monitoring.AppDimStatusClass)
-	app := knownMetrics[monitoring.AppNamespace]
-	assert.Equal(t, sets["RequestDimensions"], app[monitoring.AppRequestCount])
-	assert.Equal(t, sets["RequestDimensions"], app[monitoring.AppRequestLatency])
-	assert.Equal(t, sets["DBErrorDimensions"], app[monitoring.AppDBErrors])
+	assert.Equal(t, consts["Namespace"], appmetrics.Namespace)
+	assert.Equal(t, consts["ServerErrors"], appmetrics.ServerErrors)
+	assert.Equal(t, consts["DBErrors"], appmetrics.DBErrors)
+	assert.Equal(t, consts["DimEnvironment"], appmetrics.DimEnvironment)
+	assert.Equal(t, consts["DimRoute"], appmetrics.DimRoute)
+	assert.Equal(t, consts["RouteOther"], appmetrics.RouteOther)
+	assert.Equal(t, lists["Routes"], appmetrics.Routes)
+	app := knownMetrics[appmetrics.Namespace]
+	assert.Equal(t, sets["ServerErrorDimensions"], app[appmetrics.ServerErrors])
+	assert.Equal(t, sets["DBErrorDimensions"], app[appmetrics.DBErrors])
+	assert.Len(t, app, 2, "every metric the app emits, and no other")
+}
+
+// The slowest-routes widget reads the app's access log: every field its
+// query names is one the app's access log writes.
+func TestSlowestRoutesQueryReadsTheAppsAccessLog(t *testing.T) {
+	src, err := os.ReadFile("app/internal/api/middleware.go")
+	require.NoError(t, err)
+	q := monitoring.SlowestRoutesQuery
+	assert.Contains(t, q, `filter msg = "request"`)
+	assert.Contains(t, string(src), `slog.NewRecord(at, level, "request"`, "the access log's msg (slog.MessageKey)")
+	for _, field := range []string{"route", "duration_ms"} {
+		assert.Contains(t, q, field)
+		assert.Contains(t, string(src), strconv.Quote(field), "the access log has no field %q", field)
+	}
 }

@@ -11,6 +11,6 @@ func readCost(r *reader) cost.Assumptions {
 		ImagePullGBPerMonth: r.integer("costImagePullGbPerMonth", d.ImagePullGBPerMonth, "Cost estimate: GB per month of ECR image layers pulled by tasks", 0, 1_000_000),
 		LogGBPerMonth:       r.integer("costLogGbPerMonth", d.LogGBPerMonth, "Cost estimate: GB per month ingested into CloudWatch Logs", 0, 1_000_000),
 		AccessLogGBPerMonth: r.integer("costAccessLogGbPerMonth", d.AccessLogGBPerMonth, "Cost estimate: GB per month of ALB access logs", 0, 1_000_000),
-		AppMetrics:          r.integer("costAppMetrics", d.AppMetrics, "Cost estimate: custom metrics the app's EMF lines create", 0, 100_000),
+		AppMetrics:          r.integer("costAppMetrics", d.AppMetrics, "Cost estimate: custom metrics the app creates (the plan lists them)", 0, 100_000),
 	}
 }

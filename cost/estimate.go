@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/octabyte/octabyte/appmetrics"
 	"github.com/octabyte/octabyte/plan"
 )
 
@@ -32,7 +33,7 @@ type Assumptions struct {
 }
 
 // DefaultAssumptions describe a small production service.
-var DefaultAssumptions = Assumptions{RequestsPerMonth: 1_000_000, NATGBPerMonth: 5, ImagePullGBPerMonth: 5, LogGBPerMonth: 2, AccessLogGBPerMonth: 1, AppMetrics: 31}
+var DefaultAssumptions = Assumptions{RequestsPerMonth: 1_000_000, NATGBPerMonth: 5, ImagePullGBPerMonth: 5, LogGBPerMonth: 2, AccessLogGBPerMonth: 1, AppMetrics: len(appmetrics.Series())}
 
 // Fixed modelling figures, stated so a reader can check the arithmetic.
 const (
@@ -325,6 +326,9 @@ func (est *estimator) service(r plan.Resource) {
 	est.add(r, "Fargate tasks", tasks*hours*hourly, detail)
 	est.add(r, "app custom metrics (EMF)", float64(est.a.AppMetrics)*pr.CustomMetricMonth,
 		fmt.Sprintf("%d metrics × $%.2f", est.a.AppMetrics, pr.CustomMetricMonth))
+	// CloudWatch bills a custom metric per hour it is published, so the
+	// per-route error counts cost nothing while no route fails: an upper bound.
+	est.note("app custom metrics priced as if published every hour: %s", strings.Join(appmetrics.Series(), ", "))
 }
 
 func (est *estimator) taskDefinition(svc plan.Resource) (plan.Resource, bool) {

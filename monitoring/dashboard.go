@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/octabyte/octabyte/appmetrics"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -156,7 +157,7 @@ func (t targets) target() []Dimension {
 	return []Dimension{{"TargetGroup", t.TargetGroup}, {"LoadBalancer", t.AlbArnSuffix}}
 }
 func (t targets) rds() []Dimension { return []Dimension{{"DBInstanceIdentifier", t.DBInstanceID}} }
-func (t targets) env() []Dimension { return []Dimension{{AppDimEnvironment, t.Environment}} }
+func (t targets) env() []Dimension { return []Dimension{{appmetrics.DimEnvironment, t.Environment}} }
 
 // perNAT is one row per NAT gateway of a NAT metric, labelled by gateway.
 func (t targets) perNAT(metricName, stat string) []json.Marshaler {
@@ -275,6 +276,11 @@ func infrastructureDashboard(t targets, a MonitoringArgs, db dbLimits) Dashboard
 // whose level field is "ERROR" for failed requests and crashes.
 const RecentErrorsQuery = `fields @timestamp, msg, route, status, request_id, @message | filter level = "ERROR" | sort @timestamp desc | limit 50`
 
+// SlowestRoutesQuery ranks routes by handler time from the app's access log
+// (msg "request", with route and duration_ms): the per-route latency view,
+// without a custom metric per route.
+const SlowestRoutesQuery = `filter msg = "request" | stats pct(duration_ms, 50) as p50, pct(duration_ms, 99) as p99, count(*) as requests by route | sort p99 desc | limit 10`
+
 // applicationDashboard answers "is the app healthy": alarms, targets,
 // latency, error rates, the app's own metrics and its recent errors.
 func applicationDashboard(t targets, a MonitoringArgs) Dashboard {
@@ -318,22 +324,23 @@ func applicationDashboard(t targets, a MonitoringArgs) Dashboard {
 		metric(NamespaceALB, "HTTPCode_ELB_4XX_Count", t.lb(), labelled("4XX from the load balancer", "Sum")),
 		metric(NamespaceALB, "HTTPCode_ELB_5XX_Count", t.lb(), labelled("5XX from the load balancer", "Sum")),
 	}, "Count")
-	g.graph(t, "App requests (EMF)", "Sum", fiveMinutes, []json.Marshaler{
-		metric(AppNamespace, AppRequestCount, t.env(), labelled("requests", "Sum")),
+	g.graph(t, "App server errors by route (EMF)", "Sum", fiveMinutes, []json.Marshaler{
 		Expression{
-			Expression: Search(AppNamespace, []string{AppDimEnvironment, AppDimRoute, AppDimStatusClass}, AppRequestCount,
-				[]Dimension{{AppDimEnvironment, t.Environment}, {AppDimStatusClass, "5xx"}}, "Sum", fiveMinutes),
-			Label: "5xx by route", ID: "s1",
+			Expression: Search(appmetrics.Namespace, []string{appmetrics.DimEnvironment, appmetrics.DimRoute}, appmetrics.ServerErrors,
+				[]Dimension{{appmetrics.DimEnvironment, t.Environment}}, "Sum", fiveMinutes),
+			// A dynamic label names each series its route (docs: graph-dynamic-labels).
+			Label: "${PROP('Dim." + appmetrics.DimRoute + "')}", ID: "s1",
 		},
 	}, "Count")
-
-	g.graph(t, "App handler latency (ms, EMF)", "p99", fiveMinutes, []json.Marshaler{
-		metric(AppNamespace, AppRequestLatency, t.env(), labelled("p50", "p50")),
-		metric(AppNamespace, AppRequestLatency, t.env(), labelled("p99", "p99")),
-	}, "Milliseconds")
 	g.graph(t, "App database errors (EMF)", "Sum", fiveMinutes, []json.Marshaler{
-		metric(AppNamespace, AppDBErrors, t.env(), labelled("failed database calls", "Sum")),
+		metric(appmetrics.Namespace, appmetrics.DBErrors, t.env(), labelled("failed database calls", "Sum")),
 	}, "Count")
+	g.add(8, 6, "log", LogProperties{
+		Title:  "Slowest routes (access log, ms)",
+		Region: t.Region,
+		Query:  fmt.Sprintf("SOURCE '%s' | %s", t.AppLogGroupName, SlowestRoutesQuery),
+		View:   "table",
+	})
 	g.add(24, 8, "log", LogProperties{
 		Title:  "Recent errors",
 		Region: t.Region,

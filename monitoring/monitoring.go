@@ -10,19 +10,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// The app's CloudWatch Embedded Metric Format contract, mirrored from
-// app/metrics/metrics.go (a separate Go module this one cannot import); a
-// root test fails if the two drift apart.
-const (
-	AppNamespace      = "Octabyte/App"
-	AppRequestCount   = "RequestCount"
-	AppRequestLatency = "RequestLatency" // Milliseconds
-	AppDBErrors       = "DBErrors"
-	AppDimEnvironment = "Environment"
-	AppDimRoute       = "Route"
-	AppDimStatusClass = "StatusClass"
-)
-
 // Thresholds are the alarm thresholds. Zero values mean the documented default.
 type Thresholds struct {
 	EcsCPUPercent        int // service average CPU; default 80

@@ -160,13 +160,20 @@ gid=$(awk '/^Gid:/ { print $2 }' "/proc/$pid/status")
 [[ $uid == 65532 && $gid == 65532 ]] || fail "the app runs as uid $uid gid $gid, not 65532"
 ok "runs as uid 65532 gid 65532 (non-root)"
 
+# The database goes away: the app answers 503 and its metrics say so.
+runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg/data" -m fast -w stop >/dev/null || fail "pg_ctl stop"
+status=$(curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{"title":"t"}' "$base/api/v1/notes")
+[[ $status == 503 ]] || fail "POST /api/v1/notes without a database: $status, want 503"
+ok "POST /api/v1/notes without a database: 503"
+
 podman stop -t 25 "$ctr" >/dev/null
 [[ $(podman inspect -f '{{.State.ExitCode}}' "$ctr") == 0 ]] || fail "exit code after SIGTERM is $(podman inspect -f '{{.State.ExitCode}}' "$ctr")"
 logs=$(podman logs "$ctr" 2>&1)
 [[ $logs == *'"msg":"stopped"'* ]] || fail "no clean stop in the log"
-[[ $logs == *'"_aws":'* && $logs == *'"Namespace":"Octabyte/App"'* ]] || fail "no EMF metric lines on stdout"
+[[ $logs == *'"Namespace":"Octabyte/App"'* && $logs == *'"Route":"POST /api/v1/notes","ServerErrors":1'* && $logs == *'"DBErrors":'* ]] ||
+  fail "no ServerErrors and DBErrors EMF lines on stdout for the refused write"
 [[ $logs != *smoke-password-never-logged* ]] || fail "the database password appears in the log"
-ok "SIGTERM: clean exit 0; JSON logs with EMF lines and no password"
+ok "SIGTERM: clean exit 0; JSON logs, the refused write in the EMF metrics, no password"
 
 # --- cross-build for arm64 (Graviton) without emulation --------------------
 # BUILDPLATFORM is passed because podman 4.3 does not set it by itself.

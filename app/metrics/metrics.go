@@ -1,14 +1,21 @@
 // Package metrics writes CloudWatch Embedded Metric Format (EMF) lines.
 //
-// The names below are a contract: the CloudWatch dashboards and alarms in
-// the infrastructure program are generated from the same strings, so change
-// them on both sides at once (see docs/app.md).
+// The names below are a contract: the CloudWatch dashboards in the
+// infrastructure program query the same strings, and its cost estimate
+// prices the series they can create, so change them on both sides at once
+// (see docs/app.md).
+//
+// Only what the load balancer cannot see is a metric of its own: which
+// route answered 5xx, and how many database calls failed. Request counts,
+// response times and status classes are the target group's own metrics,
+// free of charge; per-route latency is in the access log, for Logs Insights.
 package metrics
 
 import (
 	"context"
 	"encoding/json"
 	"io"
+	"slices"
 	"sync"
 	"time"
 )
@@ -18,65 +25,62 @@ const Namespace = "Octabyte/App"
 
 // Metric names.
 const (
-	RequestCount   = "RequestCount"   // unit Count: the number of HTTP requests (sum them)
-	RequestLatency = "RequestLatency" // unit Milliseconds: one value per request, handler time
-	DBErrors       = "DBErrors"       // unit Count: the number of failed database calls (sum them)
+	ServerErrors = "ServerErrors" // unit Count: requests answered 5xx (sum them)
+	DBErrors     = "DBErrors"     // unit Count: failed database calls (sum them)
 )
 
 // Dimension names.
 const (
 	DimEnvironment = "Environment" // APP_ENV, e.g. staging or prod
-	DimRoute       = "Route"       // route pattern, e.g. "GET /api/v1/notes/{id}"
-	DimStatusClass = "StatusClass" // 2xx, 3xx, 4xx or 5xx
+	DimRoute       = "Route"       // one of Routes, or RouteOther
 )
 
-// Units as CloudWatch spells them.
-const (
-	UnitCount        = "Count"
-	UnitMilliseconds = "Milliseconds"
-)
+// UnitCount is the unit of every metric, as CloudWatch spells it.
+const UnitCount = "Count"
 
-// RequestDimensions and DBErrorDimensions are the dimension sets each metric
-// is published under; a dashboard must query one of these sets exactly.
+// ServerErrorDimensions and DBErrorDimensions are the dimension sets each
+// metric is published under; a dashboard must query one of these sets exactly.
 var (
-	RequestDimensions = [][]string{{DimEnvironment}, {DimEnvironment, DimRoute, DimStatusClass}}
-	DBErrorDimensions = [][]string{{DimEnvironment}}
+	ServerErrorDimensions = [][]string{{DimEnvironment, DimRoute}}
+	DBErrorDimensions     = [][]string{{DimEnvironment}}
 )
 
-// Emitter collects metrics in memory and writes them as EMF JSON lines:
-// request latencies per (Route, StatusClass) in batches of up to
-// MaxValues, each latency one value of the RequestLatency array (so
-// percentiles stay exact) and RequestCount the batch's size; failed
-// database calls as one count per flush. A batch is written when it is
-// full, and everything pending by Flush (FlushEvery calls it). Lines are
-// written with a single Write call each, so they never interleave with
-// other writers of the same file (the awslogs driver turns every line
-// into one log event).
+// Routes are the Route values ServerErrors carries by name: the API's
+// routes, method first. A 5xx on any other request (HEAD, a path no route
+// matches) is counted as RouteOther, so the service creates at most
+// len(Routes)+1 ServerErrors series, each billed as one custom metric.
+var Routes = []string{
+	"GET /",
+	"GET /api/v1/notes",
+	"POST /api/v1/notes",
+	"GET /api/v1/notes/{id}",
+	"DELETE /api/v1/notes/{id}",
+}
+
+// RouteOther is the Route of a 5xx on a request outside Routes.
+const RouteOther = "other"
+
+// Emitter counts server errors per route and failed database calls in
+// memory, and writes the counts as EMF JSON lines on Flush (FlushEvery
+// calls it): one line per route that answered 5xx, one for the database
+// errors, none when nothing failed. Each line is a single Write call, so it
+// never interleaves with other writers of the same file (the awslogs driver
+// turns every line into one log event).
 type Emitter struct {
 	w   io.Writer
 	env string
 	now func() time.Time
 
-	mu       sync.Mutex
-	batches  map[series]*batch
-	dbErrors int
+	mu           sync.Mutex
+	serverErrors map[string]int
+	dbErrors     int
 
 	wmu sync.Mutex // one line at a time
 }
 
-// MaxValues is the most values one EMF metric array may hold.
-const MaxValues = 100
-
-type series struct{ route, class string }
-
-type batch struct {
-	first     time.Time // of the first request in the batch: the line's timestamp
-	latencies []float64 // milliseconds
-}
-
 // NewEmitter returns an Emitter that tags every metric with environment env.
 func NewEmitter(w io.Writer, env string) *Emitter {
-	return &Emitter{w: w, env: env, now: time.Now, batches: map[series]*batch{}}
+	return &Emitter{w: w, env: env, now: time.Now, serverErrors: map[string]int{}}
 }
 
 type metricDef struct {
@@ -95,13 +99,11 @@ type metadata struct {
 	CloudWatchMetrics []directive `json:"CloudWatchMetrics"`
 }
 
-type requestDoc struct {
-	AWS         metadata  `json:"_aws"`
-	Environment string    `json:"Environment"`
-	Route       string    `json:"Route"`
-	StatusClass string    `json:"StatusClass"`
-	Count       int       `json:"RequestCount"`
-	LatencyMS   []float64 `json:"RequestLatency"`
+type serverErrorDoc struct {
+	AWS         metadata `json:"_aws"`
+	Environment string   `json:"Environment"`
+	Route       string   `json:"Route"`
+	Count       int      `json:"ServerErrors"`
 }
 
 type dbErrorDoc struct {
@@ -110,29 +112,14 @@ type dbErrorDoc struct {
 	Count       int      `json:"DBErrors"`
 }
 
-// Request records one HTTP request: route is the matched route pattern and
-// status the response status code.
-func (e *Emitter) Request(route string, status int, latency time.Duration) {
-	k := series{route, StatusClass(status)}
+// ServerError records one request answered 5xx; route is its route label.
+func (e *Emitter) ServerError(route string) {
+	if !slices.Contains(Routes, route) {
+		route = RouteOther
+	}
 	e.mu.Lock()
-	b := e.batches[k]
-	if b == nil {
-		b = &batch{latencies: make([]float64, 0, MaxValues)}
-		e.batches[k] = b
-	}
-	if len(b.latencies) == 0 {
-		b.first = e.now()
-	}
-	b.latencies = append(b.latencies, float64(latency.Microseconds())/1000)
-	var full batch
-	if len(b.latencies) == MaxValues {
-		full = *b
-		b.latencies = make([]float64, 0, MaxValues)
-	}
+	e.serverErrors[route]++
 	e.mu.Unlock()
-	if full.latencies != nil {
-		e.writeBatch(k, full)
-	}
 }
 
 // DBError records one failed database call.
@@ -142,36 +129,18 @@ func (e *Emitter) DBError() {
 	e.mu.Unlock()
 }
 
-// Flush writes every pending metric.
+// Flush writes every pending count.
 func (e *Emitter) Flush() {
-	type pending struct {
-		k series
-		b batch
-	}
-	var todo []pending
 	e.mu.Lock()
-	for k, b := range e.batches {
-		if len(b.latencies) > 0 {
-			todo = append(todo, pending{k, *b})
-			b.latencies = make([]float64, 0, MaxValues)
-		}
-	}
-	dbErrors := e.dbErrors
-	e.dbErrors = 0
+	serverErrors, dbErrors := e.serverErrors, e.dbErrors
+	e.serverErrors, e.dbErrors = map[string]int{}, 0
 	e.mu.Unlock()
-	for _, p := range todo {
-		e.writeBatch(p.k, p.b)
+	at := e.meta(ServerErrorDimensions, ServerErrors)
+	for route, n := range serverErrors {
+		e.write(serverErrorDoc{AWS: at, Environment: e.env, Route: route, Count: n})
 	}
 	if dbErrors > 0 {
-		e.write(dbErrorDoc{
-			AWS: e.meta(e.now(), directive{
-				Namespace:  Namespace,
-				Dimensions: DBErrorDimensions,
-				Metrics:    []metricDef{{DBErrors, UnitCount}},
-			}),
-			Environment: e.env,
-			Count:       dbErrors,
-		})
+		e.write(dbErrorDoc{AWS: e.meta(DBErrorDimensions, DBErrors), Environment: e.env, Count: dbErrors})
 	}
 }
 
@@ -190,23 +159,10 @@ func (e *Emitter) FlushEvery(ctx context.Context, interval time.Duration) {
 	}
 }
 
-func (e *Emitter) writeBatch(k series, b batch) {
-	e.write(requestDoc{
-		AWS: e.meta(b.first, directive{
-			Namespace:  Namespace,
-			Dimensions: RequestDimensions,
-			Metrics:    []metricDef{{RequestCount, UnitCount}, {RequestLatency, UnitMilliseconds}},
-		}),
-		Environment: e.env,
-		Route:       k.route,
-		StatusClass: k.class,
-		Count:       len(b.latencies),
-		LatencyMS:   b.latencies,
-	})
-}
-
-func (e *Emitter) meta(at time.Time, d directive) metadata {
-	return metadata{Timestamp: at.UnixMilli(), CloudWatchMetrics: []directive{d}}
+func (e *Emitter) meta(dimensions [][]string, metric string) metadata {
+	return metadata{Timestamp: e.now().UnixMilli(), CloudWatchMetrics: []directive{{
+		Namespace: Namespace, Dimensions: dimensions, Metrics: []metricDef{{metric, UnitCount}},
+	}}}
 }
 
 func (e *Emitter) write(doc any) {
@@ -218,18 +174,4 @@ func (e *Emitter) write(doc any) {
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
 	_, _ = e.w.Write(line) // stdout failing is not something a request can fix
-}
-
-// StatusClass maps an HTTP status code to its class label, e.g. 404 -> "4xx".
-func StatusClass(status int) string {
-	switch {
-	case status >= 500:
-		return "5xx"
-	case status >= 400:
-		return "4xx"
-	case status >= 300:
-		return "3xx"
-	default:
-		return "2xx"
-	}
 }

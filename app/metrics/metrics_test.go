@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -46,21 +47,9 @@ func checkEMF(t *testing.T, line []byte) (emfDoc, map[string]any) {
 			}
 		}
 	}
-	// A metric's value is a number or an array of at most 100 numbers.
 	for _, m := range d.Metrics {
-		switch v := flat[m.Name].(type) {
-		case float64:
-		case []any:
-			if len(v) == 0 || len(v) > MaxValues {
-				t.Errorf("metric %q has %d values: %s", m.Name, len(v), line)
-			}
-			for _, x := range v {
-				if _, ok := x.(float64); !ok {
-					t.Errorf("metric %q has a value that is not a number: %s", m.Name, line)
-				}
-			}
-		default:
-			t.Errorf("metric %q has no numeric value: %s", m.Name, line)
+		if _, ok := flat[m.Name].(float64); !ok || m.Unit != UnitCount {
+			t.Errorf("metric %q has no count value: %s", m.Name, line)
 		}
 	}
 	return doc, flat
@@ -70,80 +59,57 @@ func lines(buf *bytes.Buffer) [][]byte {
 	return bytes.Split(bytes.TrimSuffix(buf.Bytes(), []byte("\n")), []byte("\n"))
 }
 
-func TestRequestBatchIsValidEMF(t *testing.T) {
+func TestServerErrorsAreCountedPerRouteAndFlush(t *testing.T) {
 	var buf bytes.Buffer
 	e := NewEmitter(&buf, "staging")
 	e.now = func() time.Time { return time.UnixMilli(1700000000123) }
-	e.Request("GET /api/v1/notes/{id}", 404, 1500*time.Microsecond)
-	e.Request("GET /api/v1/notes/{id}", 400, 250*time.Microsecond)
+	for range 3 {
+		e.ServerError("POST /api/v1/notes")
+	}
+	e.ServerError("GET /api/v1/notes/{id}")
 	if buf.Len() != 0 {
 		t.Fatalf("written before a flush: %s", buf.String())
 	}
 	e.Flush()
+	e.Flush() // nothing new: no line
 
-	doc, flat := checkEMF(t, bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-	d := doc.AWS.CloudWatchMetrics[0]
-	if doc.AWS.Timestamp != 1700000000123 {
-		t.Errorf("Timestamp = %d", doc.AWS.Timestamp)
-	}
-	wantDims := [][]string{{"Environment"}, {"Environment", "Route", "StatusClass"}}
-	if !sameDimensions(d.Dimensions, wantDims) {
-		t.Errorf("dimensions %v, want %v", d.Dimensions, wantDims)
-	}
-	units := map[string]string{}
-	for _, m := range d.Metrics {
-		units[m.Name] = m.Unit
-	}
-	if units["RequestCount"] != "Count" || units["RequestLatency"] != "Milliseconds" || len(units) != 2 {
-		t.Errorf("metrics %v", units)
-	}
-	for k, want := range map[string]any{
-		"Environment": "staging", "Route": "GET /api/v1/notes/{id}", "StatusClass": "4xx", "RequestCount": 2.0,
-	} {
-		if flat[k] != want {
-			t.Errorf("%s = %v, want %v", k, flat[k], want)
+	got := map[string]float64{}
+	for _, line := range lines(&buf) {
+		doc, flat := checkEMF(t, line)
+		d := doc.AWS.CloudWatchMetrics[0]
+		if doc.AWS.Timestamp != 1700000000123 {
+			t.Errorf("Timestamp = %d", doc.AWS.Timestamp)
 		}
+		if !sameDimensions(d.Dimensions, [][]string{{"Environment", "Route"}}) || len(d.Metrics) != 1 || d.Metrics[0].Name != "ServerErrors" {
+			t.Errorf("directive %+v", d)
+		}
+		if flat["Environment"] != "staging" {
+			t.Errorf("Environment = %v", flat["Environment"])
+		}
+		got[flat["Route"].(string)] += flat["ServerErrors"].(float64)
 	}
-	if got := flat["RequestLatency"].([]any); len(got) != 2 || got[0] != 1.5 || got[1] != 0.25 {
-		t.Errorf("RequestLatency = %v, want [1.5 0.25]", got)
+	want := map[string]float64{"POST /api/v1/notes": 3, "GET /api/v1/notes/{id}": 1}
+	if !maps.Equal(got, want) || len(lines(&buf)) != 2 {
+		t.Errorf("ServerErrors %v in %d lines, want %v in 2", got, len(lines(&buf)), want)
 	}
 }
 
-// Every request is one value of RequestLatency, so CloudWatch's percentiles
-// are exact; a full batch is written at once, the rest on Flush.
-func TestEveryRequestIsOneLatencyValue(t *testing.T) {
+// Route labels outside Routes share one series, so that no request can
+// create a metric (and a charge) of its own.
+func TestOtherRoutesShareOneSeries(t *testing.T) {
 	var buf bytes.Buffer
 	e := NewEmitter(&buf, "x")
-	for i := range 2*MaxValues + 1 {
-		e.Request("GET /healthz", 200, time.Duration(i)*time.Millisecond)
-	}
-	e.Request("GET /healthz", 503, time.Millisecond)
-	if n := len(lines(&buf)); n != 2 {
-		t.Fatalf("%d lines before the flush, want the 2 full batches", n)
+	for _, route := range []string{"HEAD /", "unmatched", "/api/v1/notes", "GET /", "GET /x"} {
+		e.ServerError(route)
 	}
 	e.Flush()
-	e.Flush() // nothing left
-	count := map[string]float64{}
-	var values []float64
+	got := map[string]float64{}
 	for _, line := range lines(&buf) {
 		_, flat := checkEMF(t, line)
-		count[flat["StatusClass"].(string)] += flat["RequestCount"].(float64)
-		for _, v := range flat["RequestLatency"].([]any) {
-			if flat["StatusClass"] == "2xx" {
-				values = append(values, v.(float64))
-			}
-		}
+		got[flat["Route"].(string)] += flat["ServerErrors"].(float64)
 	}
-	if count["2xx"] != 2*MaxValues+1 || count["5xx"] != 1 {
-		t.Errorf("RequestCount sums %v", count)
-	}
-	for i, v := range values {
-		if v != float64(i) {
-			t.Fatalf("latency %d is %v, want %d: every request one value, in order", i, v, i)
-		}
-	}
-	if len(values) != 2*MaxValues+1 {
-		t.Errorf("%d latency values, want %d", len(values), 2*MaxValues+1)
+	if want := map[string]float64{"GET /": 1, RouteOther: 4}; !maps.Equal(got, want) {
+		t.Errorf("ServerErrors %v, want %v", got, want)
 	}
 }
 
@@ -179,20 +145,11 @@ func TestFlushEveryFlushesOnceMoreAtTheEnd(t *testing.T) {
 		e.FlushEvery(ctx, time.Hour)
 		close(done)
 	}()
-	e.Request("GET /", 200, time.Millisecond)
+	e.ServerError("GET /")
 	cancel()
 	<-done
 	if n := len(lines(&buf)); n != 1 {
 		t.Errorf("%d lines after the final flush, want 1", n)
-	}
-}
-
-func TestStatusClass(t *testing.T) {
-	for status, want := range map[int]string{200: "2xx", 201: "2xx", 204: "2xx", 301: "3xx",
-		400: "4xx", 404: "4xx", 499: "4xx", 500: "5xx", 503: "5xx"} {
-		if got := StatusClass(status); got != want {
-			t.Errorf("StatusClass(%d) = %q, want %q", status, got, want)
-		}
 	}
 }
 

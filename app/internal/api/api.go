@@ -70,15 +70,16 @@ func New(store Store, info Info, log *slog.Logger, m *metrics.Emitter) *Server {
 	for _, r := range []struct {
 		pattern string
 		methods methods
+		probe   bool // a health check: its 503 is the signal, not an error
 	}{
-		{"/{$}", methods{http.MethodGet: s.root}},
-		{"/healthz", methods{http.MethodGet: s.healthz}},
-		{"/readyz", methods{http.MethodGet: s.readyz}},
-		{"/api/v1/notes", methods{http.MethodGet: s.listNotes, http.MethodPost: s.createNote}},
-		{"/api/v1/notes/{id}", methods{http.MethodGet: s.getNote, http.MethodDelete: s.deleteNote}},
+		{"/{$}", methods{http.MethodGet: s.root}, false},
+		{"/healthz", methods{http.MethodGet: s.healthz}, true},
+		{"/readyz", methods{http.MethodGet: s.readyz}, true},
+		{"/api/v1/notes", methods{http.MethodGet: s.listNotes, http.MethodPost: s.createNote}, false},
+		{"/api/v1/notes/{id}", methods{http.MethodGet: s.getNote, http.MethodDelete: s.deleteNote}, false},
 	} {
 		mux.Handle(r.pattern, r.methods)
-		s.routes[r.pattern] = r.methods.labels(r.pattern)
+		s.routes[r.pattern] = r.methods.labels(r.pattern, r.probe)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such resource")
@@ -159,14 +160,15 @@ func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type routeLabels struct {
 	path     string
 	byMethod map[string]string
+	probe    bool
 }
 
-func (m methods) labels(pattern string) routeLabels {
+func (m methods) labels(pattern string, probe bool) routeLabels {
 	path := pattern
 	if pattern == "/{$}" {
 		path = "/"
 	}
-	l := routeLabels{path: path, byMethod: map[string]string{}}
+	l := routeLabels{path: path, byMethod: map[string]string{}, probe: probe}
 	for meth := range m {
 		l.byMethod[meth] = meth + " " + path
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -505,17 +506,56 @@ func TestAccessLogAndMetricsUseRoutePatterns(t *testing.T) {
 		}
 	}
 
+	h.Server.metrics.Flush()
+	if h.metrics.Len() != 0 {
+		t.Errorf("metrics for requests without a 5xx: %s", h.metrics.String())
+	}
+}
+
+// A 5xx is counted per route (HEAD and the like as "other"); a health
+// check's 503 is not: it is the health signal, which the target group
+// reports.
+func TestServerErrorsAreCountedByRouteButNotForHealthChecks(t *testing.T) {
+	h := newHarness(t)
+	h.store.err = &pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"}
+	h.do(t, "POST", "/api/v1/notes", jsonCT, `{"title":"t"}`).status(503)
+	h.do(t, "POST", "/api/v1/notes", jsonCT, `{"title":"t"}`).status(503)
+	h.do(t, "HEAD", "/api/v1/notes", "", "").status(503)
+	h.do(t, "GET", "/readyz", "", "").status(503)
+	h.do(t, "GET", "/api/v1/notes/not-an-id", "", "").status(400)
+
 	type emf struct {
-		Route, StatusClass, Environment string
-		RequestCount                    int
+		Route, Environment string
+		ServerErrors       int
 	}
 	h.Server.metrics.Flush()
-	got := lines[emf](t, &h.metrics)
-	slices.SortFunc(got, func(a, b emf) int { return strings.Compare(a.Route, b.Route) })
-	wantM := []emf{{"/api/v1/notes", "4xx", "test", 1}, {"GET /", "2xx", "test", 1},
-		{"GET /api/v1/notes/{id}", "4xx", "test", 1}, {"unmatched", "4xx", "test", 1}}
-	if !slices.Equal(got, wantM) {
-		t.Errorf("metrics %+v, want %+v", got, wantM)
+	got := map[string]int{}
+	for _, l := range lines[emf](t, &h.metrics) {
+		if l.Route != "" {
+			got[l.Route+" in "+l.Environment] += l.ServerErrors
+		}
+	}
+	want := map[string]int{"POST /api/v1/notes in test": 2, metrics.RouteOther + " in test": 1}
+	if !maps.Equal(got, want) {
+		t.Errorf("ServerErrors %v, want %v", got, want)
+	}
+}
+
+// metrics.Routes, the series the dashboards and the cost estimate count on,
+// are exactly the routes the API serves (HEAD and the health checks aside).
+func TestMetricRoutesAreTheAPIsRoutes(t *testing.T) {
+	var served []string
+	for _, r := range newHarness(t).Server.routes {
+		for method, label := range r.byMethod {
+			if !r.probe && method != http.MethodHead {
+				served = append(served, label)
+			}
+		}
+	}
+	slices.Sort(served)
+	want := slices.Sorted(slices.Values(metrics.Routes))
+	if !slices.Equal(served, want) {
+		t.Errorf("the API serves %q, metrics.Routes is %q", served, want)
 	}
 }
 

@@ -87,8 +87,10 @@ func (rec *recorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the real writer.
 func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
 
-// observe assigns the request id, turns panics into 500s, and writes one log
-// line and one EMF metric line per request.
+// observe assigns the request id, turns panics into 500s, writes one log
+// line per request and counts every 5xx but a health check's in the
+// ServerErrors metric (a probe's 503 is the health signal itself, which the
+// target group reports as UnHealthyHostCount).
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -119,7 +121,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			end := time.Now()
 			elapsed := end.Sub(start)
 			route := s.routeLabel(r, rec.status)
-			s.metrics.Request(route, rec.status, elapsed)
+			if rec.status >= 500 && !s.routes[r.Pattern].probe {
+				s.metrics.ServerError(route)
+			}
 			s.accessLog(r, logLevel(route, rec.status), end,
 				slog.String("request_id", id),
 				slog.String("method", r.Method),
