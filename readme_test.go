@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -10,6 +13,7 @@ import (
 
 	"github.com/octabyte/octabyte/config"
 	"github.com/octabyte/octabyte/guardrails"
+	"github.com/octabyte/octabyte/internal/cli"
 )
 
 // The README's reference tables must cover every key and every rule.
@@ -22,5 +26,46 @@ func TestReadmeDocumentsEveryConfigKeyAndRule(t *testing.T) {
 	}
 	for _, r := range guardrails.Rules() {
 		assert.True(t, strings.Contains(readme, "| "+r.ID+" | "+string(r.Severity)+" |"), "README lacks rule %s", r.ID)
+	}
+}
+
+// The README's cost tables are the plan's own figures: each stack's groups
+// and total, and each lever's effect on each stack ("in use": the stack
+// already has it; "refused": a config error).
+func TestReadmeCostTablesMatchThePlan(t *testing.T) {
+	raw, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	readme := string(raw)
+	for _, stack := range stacks {
+		e := estimateWith(t, stack, nil)
+		g := e.Groups()
+		row := fmt.Sprintf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | **%.2f** |",
+			stack, g["network"], g["compute"], g["database"], g["monitoring"], g["logs"]+g["logging"], e.Total)
+		assert.Contains(t, readme, row, "the README's default %s row", stack)
+	}
+
+	lever := regexp.MustCompile("(?m)^\\| `(\\w+): ([^`]+)`[^|]*\\| ([^|]+) \\| ([^|]+) \\|$")
+	rows := lever.FindAllStringSubmatch(readme, -1)
+	require.GreaterOrEqual(t, len(rows), 10, "the lever table")
+	for _, r := range rows {
+		key, value := "octabyte:"+r[1], r[2]
+		for i, stack := range stacks {
+			cell := strings.TrimSpace(r[3+i])
+			base := estimateWith(t, stack, nil)
+			raw := stackFileWith(t, stack, map[string]string{key: value})
+			changed, err := cli.Price(run, stack, raw)
+			switch cell {
+			case "refused":
+				assert.ErrorContains(t, err, key, "%s %s", stack, r[0])
+			case "in use":
+				require.NoError(t, err)
+				assert.Equal(t, base.Total, changed.Total, "%s already has %s", stack, r[0])
+			default:
+				require.NoError(t, err)
+				want, perr := strconv.ParseFloat(strings.NewReplacer("−", "-", "+", "").Replace(cell), 64)
+				require.NoError(t, perr, "%s: cell %q", r[0], cell)
+				assert.InDelta(t, want, changed.Total-base.Total, 0.005, "%s on %s", r[0], stack)
+			}
+		}
 	}
 }
