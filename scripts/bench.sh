@@ -71,13 +71,15 @@ psql=("$pgbin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -qAtX)
 log "building the app and the bare net/http handler"
 (cd app && CGO_ENABLED=0 go build -trimpath -o "$work/app" . && CGO_ENABLED=0 go build -trimpath -o "$work/bare" ./internal/barehttp)
 
-# start NAME PORT CMD...: start a server pinned to CPU 1 and wait for URL.
+# start NAME URL CMD...: start a server pinned to CPU 1 and wait for URL;
+# its process id is server_pid[NAME].
+declare -A server_pid
 start() {
   local name=$1 url=$2
   shift 2
   taskset -c 1 "$@" >/dev/null 2>&1 &
   pids+=($!)
-  eval "${name}_pid=$!"
+  server_pid[$name]=$!
   for _ in $(seq 120); do
     curl -fsS "$url" >/dev/null 2>&1 && return
     kill -0 "${pids[-1]}" 2>/dev/null || fail "$name exited"
@@ -92,7 +94,7 @@ app=http://127.0.0.1:$app_port
 bare=http://127.0.0.1:$bare_port
 bare_timeouts=http://127.0.0.1:$bare_timeouts_port
 # The app logs as in production (info level, one JSON line per request, EMF
-# metrics), to /dev/null.
+# lines for failures), to /dev/null.
 PORT=$app_port APP_ENV=bench LOG_LEVEL=info DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/octabyte?sslmode=disable" \
   start app "$app/readyz" "$work/app"
 PORT=$bare_port start bare "$bare/healthz" "$work/bare"
@@ -178,13 +180,13 @@ run_pgbench() {
 
 for round in $(seq "$rounds"); do
   log "round $round of $rounds (${duration}s per scenario, wrk -t1 -c$conns)"
-  run_wrk bare-healthz "$round" "$bare_pid" "$bare/healthz"
-  run_wrk app-healthz "$round" "$app_pid" "$app/healthz"
-  run_wrk bare-timeouts-healthz "$round" "$bare_timeouts_pid" "$bare_timeouts/healthz"
-  run_wrk app-get-by-id "$round" "$app_pid" "$app/api/v1/notes/$id"
+  run_wrk bare-healthz "$round" "${server_pid[bare]}" "$bare/healthz"
+  run_wrk app-healthz "$round" "${server_pid[app]}" "$app/healthz"
+  run_wrk bare-timeouts-healthz "$round" "${server_pid[bare_timeouts]}" "$bare_timeouts/healthz"
+  run_wrk app-get-by-id "$round" "${server_pid[app]}" "$app/api/v1/notes/$id"
   run_pgbench "$round"
-  run_wrk app-post "$round" "$app_pid" "$app/api/v1/notes" "$work/post.lua"
-  run_wrk app-post-idempotent "$round" "$app_pid" "$app/api/v1/notes" "$work/post-key.lua"
+  run_wrk app-post "$round" "${server_pid[app]}" "$app/api/v1/notes" "$work/post.lua"
+  run_wrk app-post-idempotent "$round" "${server_pid[app]}" "$app/api/v1/notes" "$work/post-key.lua"
 done
 
 # median COLUMN SCENARIO

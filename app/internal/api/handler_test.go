@@ -545,7 +545,7 @@ func TestServerErrorsAreCountedByRouteButNotForHealthChecks(t *testing.T) {
 // are exactly the routes the API serves (HEAD and the health checks aside).
 func TestMetricRoutesAreTheAPIsRoutes(t *testing.T) {
 	var served []string
-	for _, r := range newHarness(t).Server.routes {
+	for _, r := range newHarness(t).routes {
 		for method, label := range r.byMethod {
 			if !r.probe && method != http.MethodHead {
 				served = append(served, label)
