@@ -2,10 +2,14 @@ package main
 
 // The load balancer's view of a deployment: the real app behind HAProxy
 // configured like the ALB target group (compute/loadbalancer.go): GET
-// /healthz must answer 200, a target takes traffic only after 2 healthy
-// checks in a row and leaves it after 3 failed ones; the ALB's 10 s interval
-// is scaled down to 200 ms. HAProxy, like an ALB, does not retry a request
-// on another target. The test plays ECS: it starts the new task (which
+// /healthz must answer 200; a newly registered target takes traffic after
+// one passing check ("After your target is registered, it must pass one
+// health check to be considered healthy": Health checks for Application
+// Load Balancer target groups, ELB User Guide), an unhealthy one again after
+// 2 in a row (HealthyThreshold), and a target leaves rotation after 3
+// failed ones (UnhealthyThreshold); the ALB's 10 s interval is scaled down
+// to 200 ms. HAProxy, like an ALB, does not retry a request on another
+// target. The test plays ECS: it starts the new task (which
 // registers it), replaces the old one only once the new one is healthy
 // (deregistration: drain, wait, SIGTERM), and otherwise stops the new one.
 
@@ -59,6 +63,9 @@ func startALB(t *testing.T, oldPort, newPort int) *alb {
 	b := &alb{url: "http://127.0.0.1:" + strconv.Itoa(port), sock: filepath.Join(dir, "admin.sock")}
 	// The check timeout is not scaled down with the interval (the ALB's is
 	// 5 s): on a busy machine a 100 ms timeout would fail healthy targets.
+	// "new" is the newly registered target: one passing check puts it in
+	// rotation, as on an ALB, so a single 200 from a task that cannot
+	// serve would be caught.
 	ms := checkInterval.Milliseconds()
 	cfg := fmt.Sprintf(`global
     stats socket %s mode 600 level admin
@@ -78,7 +85,7 @@ backend targets
     timeout check 1s
     default-server inter %dms fastinter %dms downinter %dms rise 2 fall 3
     server old 127.0.0.1:%d check
-    server new 127.0.0.1:%d check
+    server new 127.0.0.1:%d check rise 1
 `, b.sock, port, ms, ms, ms, oldPort, newPort)
 	cfgFile := filepath.Join(dir, "haproxy.cfg")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
@@ -333,7 +340,7 @@ func TestALBRollingReplacementDropsNoRequest(t *testing.T) {
 	time.Sleep(5 * checkInterval)
 
 	startTask(t, d.newPort, url)
-	lb.waitStatus(t, "new", "UP", 10*time.Second) // 2 healthy checks once it is ready
+	lb.waitStatus(t, "new", "UP", 10*time.Second) // one passing check once it is ready
 	// Deregistration: no new requests to the old task, in-flight ones
 	// finish during the delay, then ECS sends SIGTERM.
 	lb.admin(t, "set server targets/old state drain")
