@@ -41,6 +41,7 @@ func TestIdempotencyKeySyntax(t *testing.T) {
 		"space":           {"two words"},
 		"non-ASCII":       {"schlüssel"},
 		"unbalanced":      {`"` + someKey},
+		"lone quote":      {`"`},
 		"inner quote":     {`a"b`},
 		"two headers":     {someKey, someKey},
 		"control char":    {"a\x01b"},
