@@ -100,7 +100,7 @@ const someID = "0b7c5a3e-2f5d-4c1a-9a8e-3d2f1b0c9e8d"
 func TestParseCursorRejectsWhatTheAPIDidNotIssue(t *testing.T) {
 	for name, raw := range map[string]string{
 		"before 4714 BC (PostgreSQL: 22008)": "-9223372036854775808." + someID,
-		"year 0":                             "-62167219200000001." + someID,
+		"last microsecond of year 0":         "-62135596800000001." + someID,
 		"year 10000":                         "253402300800000000." + someID,
 		"leading zero":                       "01." + someID,
 		"plus sign":                          "+1." + someID,
