@@ -85,6 +85,9 @@ func TestSlowBodyIs408(t *testing.T) {
 	h := newHarness(t)
 	addr := serve(t, h, func(s *http.Server) { s.ReadTimeout = 300 * time.Millisecond })
 	postPartial(t, addr, 100, `{"title":`, 408, "request_timeout")
+	// A whole note, then silence where more was announced: still a 408,
+	// not a 400 for "more than one JSON value".
+	postPartial(t, addr, 100, `{"title":"t"} `, 408, "request_timeout")
 	if len(h.store.notes) != 0 {
 		t.Errorf("a timed-out body stored a note")
 	}
