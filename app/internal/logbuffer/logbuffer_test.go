@@ -81,6 +81,29 @@ func TestFlushWritesWhatIsBuffered(t *testing.T) {
 	}
 }
 
+// A full buffer is written at once, not at the next interval.
+func TestFullBufferFlushesBeforeTheInterval(t *testing.T) {
+	var out recorder
+	w := New(&out)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go w.FlushEvery(ctx, time.Hour)
+	line := []byte(strings.Repeat("x", 1023) + "\n")
+	for range Size / len(line) {
+		_, _ = w.Write(line)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if text, _ := out.snapshot(); len(text) == Size {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a full buffer was not flushed before the interval")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func TestIntervalFlushes(t *testing.T) {
 	var out recorder
 	w := New(&out)
