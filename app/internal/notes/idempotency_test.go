@@ -169,6 +169,20 @@ func TestExpiredKeyIsANewRequest(t *testing.T) {
 	}
 }
 
+// The purge goes on batch after batch until no expired key is left.
+func TestPurgeDeletesEveryBatch(t *testing.T) {
+	s := emptyTable(t)
+	const keys = 2500 // more than two batches
+	exec(t, `INSERT INTO idempotency_keys (key, fingerprint, status, header, body, expires_at)
+		SELECT 'k' || i, '\x00', 201, '{}', '', now() - interval '2 hours' FROM generate_series(1, $1::int) i`, keys)
+	if n, err := s.PurgeExpiredKeys(context.Background()); err != nil || n != keys {
+		t.Fatalf("purged %d, %v; want %d", n, err, keys)
+	}
+	if left := count(t, `SELECT count(*) FROM idempotency_keys`); left != 0 {
+		t.Errorf("%d expired keys left", left)
+	}
+}
+
 func TestPurgeDeletesKeysExpiredOverAnHourAgo(t *testing.T) {
 	s := emptyTable(t)
 	ctx := context.Background()
