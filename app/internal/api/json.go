@@ -43,13 +43,14 @@ func writeError(w http.ResponseWriter, status int, code, message string) {
 	writeJSON(w, status, errorBody{errorDetail{Code: code, Message: message}})
 }
 
-// rejectBody answers a request whose body the app will not read. After a
-// 413 or a 408 the rest of the body is unwanted or not coming: the
-// connection is closed, and its read deadline set to now, because net/http
-// would otherwise go on reading up to 256 KiB of the body after the response.
+// rejectBody answers a request whose body the app will not read. net/http
+// itself closes the connection after a 413 (http.MaxBytesReader on its own
+// ResponseWriter, see observe) and after a 408 (a failed body read), and
+// says so with Connection: close; but after a 413 it would first read on
+// up to 256 KiB of the unwanted body, which the read deadline set to now
+// stops (a 408's deadline has passed already).
 func rejectBody(w http.ResponseWriter, ce *clientError) {
-	if ce.status != http.StatusBadRequest {
-		w.Header().Set("Connection", "close")
+	if ce.status == http.StatusRequestEntityTooLarge {
 		_ = http.NewResponseController(w).SetReadDeadline(time.Now()) // unsupported only in tests' recorders
 	}
 	writeError(w, ce.status, ce.code, ce.message)
