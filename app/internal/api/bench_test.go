@@ -12,7 +12,7 @@ import (
 )
 
 // The cost of the app's HTTP layer per request (routing, request id,
-// headers, decoding, validation, the log line and the metric value), without
+// headers, decoding, validation and the log line), without
 // network, database or net/http's own work: the request and the response
 // writer are reused, so allocs/op counts only the app's allocations.
 // go test -run '^$' -bench . -benchmem ./internal/api/
@@ -40,7 +40,7 @@ func (w *benchWriter) reset() {
 	w.status = 0
 }
 
-// serve runs one request per iteration and checks its status.
+// serveEach runs one request per iteration and checks its status.
 func serveEach(b *testing.B, s *Server, req *http.Request, body string, want int) {
 	b.Helper()
 	w := &benchWriter{header: http.Header{}}

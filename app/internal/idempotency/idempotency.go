@@ -5,7 +5,9 @@
 // same transaction as the write, so they exist exactly when the write does,
 // however the first answer was lost (a dropped connection, a 503 after the
 // commit). Header syntax and status codes follow the IETF draft
-// (draft-ietf-httpapi-idempotency-key-header) and Stripe's API.
+// (draft-ietf-httpapi-idempotency-key-header) and Stripe's API, but for one:
+// a request whose key is still in use by a request in progress waits for it
+// (Do) rather than getting the draft's 409.
 package idempotency
 
 import (
