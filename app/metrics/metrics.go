@@ -65,7 +65,9 @@ const RouteOther = "other"
 // calls it): one line per route that answered 5xx, one for the database
 // errors, none when nothing failed. Each line is a single Write call, so it
 // never interleaves with other writers of the same file (the awslogs driver
-// turns every line into one log event).
+// turns every line into one log event). Only Flush writes, and it is not
+// meant to run concurrently with itself (FlushEvery is its one caller in
+// the service).
 type Emitter struct {
 	w   io.Writer
 	env string
@@ -74,8 +76,6 @@ type Emitter struct {
 	mu           sync.Mutex
 	serverErrors map[string]int
 	dbErrors     int
-
-	wmu sync.Mutex // one line at a time
 }
 
 // NewEmitter returns an Emitter that tags every metric with environment env.
@@ -171,7 +171,5 @@ func (e *Emitter) write(doc any) {
 		return // unreachable: the documents are plain structs
 	}
 	line = append(line, '\n')
-	e.wmu.Lock()
-	defer e.wmu.Unlock()
 	_, _ = e.w.Write(line) // stdout failing is not something a request can fix
 }
