@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/octabyte/octabyte/app/internal/database"
 	"github.com/octabyte/octabyte/app/internal/pgtest"
 )
 
@@ -742,5 +744,35 @@ func TestRetryAfterA503WhoseCommitHappenedReplaysTheNote(t *testing.T) {
 	}
 	if count := queryInt(t, pg.URL(db), `SELECT count(*) FROM notes`); count != 1 {
 		t.Errorf("%d notes, want 1", count)
+	}
+}
+
+// A task purges expired idempotency keys once its schema is ready (then
+// every 10 minutes): a key expired over an hour ago is gone, a live one kept.
+func TestExpiredIdempotencyKeysArePurged(t *testing.T) {
+	_, url := pg.CreateDatabase(t)
+	pool, err := database.Open(url, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := database.Migrate(context.Background(), pool, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	pool.Close()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	if _, err := conn.Exec(context.Background(), `INSERT INTO idempotency_keys (key, fingerprint, status, header, body, expires_at)
+		VALUES ('expired', '\x00', 201, '{}', '', now() - interval '2 hours'), ('live', '\x00', 201, '{}', '', now() + interval '1 hour')`); err != nil {
+		t.Fatal(err)
+	}
+	startReadyApp(t, map[string]string{"DATABASE_URL": url})
+	waitFor(t, 10*time.Second, "the expired key purged", func() bool {
+		return queryInt(t, url, `SELECT count(*) FROM idempotency_keys WHERE key = 'expired'`) == 0
+	})
+	if n := queryInt(t, url, `SELECT count(*) FROM idempotency_keys WHERE key = 'live'`); n != 1 {
+		t.Errorf("the live key was purged too")
 	}
 }
