@@ -46,17 +46,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  local p
-  for _ in $(seq 100); do
-    p=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  fail "no free TCP port found"
-}
+# shellcheck source=scripts/free-port.sh
+source scripts/free-port.sh
 
 # PostgreSQL with default durability (fsync on), on CPU 0.
-pg_port=$(free_port)
+pg_port=$(free_port) || fail "no free TCP port"
 mkdir -p "$work/pg"
 if [[ $(id -u) == 0 ]]; then chown postgres: "$work/pg"; fi
 as_pg "$pgbin/initdb" -D "$work/pg/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$work/initdb.log" 2>&1 ||
@@ -87,9 +81,9 @@ start() {
   done
   fail "$name did not answer $url"
 }
-app_port=$(free_port)
-bare_port=$(free_port)
-bare_timeouts_port=$(free_port)
+app_port=$(free_port) || fail "no free TCP port"
+bare_port=$(free_port) || fail "no free TCP port"
+bare_timeouts_port=$(free_port) || fail "no free TCP port"
 app=http://127.0.0.1:$app_port
 bare=http://127.0.0.1:$bare_port
 bare_timeouts=http://127.0.0.1:$bare_timeouts_port

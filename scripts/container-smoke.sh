@@ -60,17 +60,8 @@ runtime = "runc"
 CONF
 export CONTAINERS_CONF=$work/containers.conf
 
-free_port() {
-  local p
-  for _ in $(seq 100); do
-    p=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"
-      return
-    fi
-  done
-  fail "no free TCP port found"
-}
+# shellcheck source=scripts/free-port.sh
+source scripts/free-port.sh
 
 # wait_for SECONDS WHAT COMMAND...: retry COMMAND until it succeeds.
 wait_for() {
@@ -107,7 +98,7 @@ podman image unmount "$image" >/dev/null
 ok "image: USER 65532:65532, ENTRYPOINT /app, EXPOSE 5000, only /app and CA certificates"
 
 # --- throwaway PostgreSQL on 127.0.0.1 --------------------------------------
-pg_port=$(free_port)
+pg_port=$(free_port) || fail "no free TCP port"
 mkdir -p "$work/pg"
 chown postgres: "$work/pg"
 runuser -u postgres -- "$pgbin/initdb" -D "$work/pg/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync \
@@ -119,7 +110,7 @@ runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg/data" -l "$work/pg/postgres.
 ok "PostgreSQL on 127.0.0.1:$pg_port"
 
 # --- run it as ECS would: read-only root, no capabilities, DB_* variables ----
-app_port=$(free_port)
+app_port=$(free_port) || fail "no free TCP port"
 base=http://127.0.0.1:$app_port
 podman run -d --name "$ctr" --read-only --cap-drop ALL --security-opt no-new-privileges --network host \
   -e PORT="$app_port" -e APP_ENV=smoke \
