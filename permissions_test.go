@@ -16,6 +16,7 @@ import (
 
 	"github.com/octabyte/octabyte/bootstrap/account"
 	"github.com/octabyte/octabyte/internal/cli"
+	"github.com/octabyte/octabyte/internal/policydoc"
 	"github.com/octabyte/octabyte/permissions"
 	"github.com/octabyte/octabyte/plan"
 )
@@ -368,7 +369,7 @@ func TestEveryPolicyNamesOnlyDocumentedActionsAndConditionKeys(t *testing.T) {
 				}
 				documents++
 				for _, st := range doc.Statement {
-					for _, a := range append(strs(st.Action), strs(st.NotAction)...) {
+					for _, a := range append(policydoc.List(st.Action), policydoc.List(st.NotAction)...) {
 						actions[a] = true
 					}
 					for _, kv := range st.Condition {
@@ -404,20 +405,15 @@ func TestMisspeltActionsAndConditionKeysAreReported(t *testing.T) {
 	assert.Equal(t, []string{"iam:PassedToServices", "aws:SourceAcount"}, unknownKeys)
 }
 
-type policyStatement struct {
-	Action, NotAction any
-	Condition         map[string]map[string]any
-}
-
 // policyDocument parses an input that holds an IAM policy document (the
 // project writes Statement as a list: internal/policydoc).
-func policyDocument(v any) (struct{ Statement []policyStatement }, bool) {
-	var doc struct{ Statement []policyStatement }
+func policyDocument(v any) (policydoc.Document, bool) {
 	s, ok := v.(string)
-	if !ok || json.Unmarshal([]byte(s), &doc) != nil {
-		return doc, false
+	if !ok {
+		return policydoc.Document{}, false
 	}
-	return doc, len(doc.Statement) > 0
+	doc, err := policydoc.Parse(s)
+	return doc, err == nil && len(doc.Statement) > 0
 }
 
 // oidcClaim reports whether a condition key is a claim of GitHub's OIDC
@@ -425,21 +421,6 @@ func policyDocument(v any) (struct{ Statement []policyStatement }, bool) {
 // keys for AWS OIDC federation", IAM User Guide) and no service documents.
 func oidcClaim(key string) bool {
 	return key == account.GitHubIssuer+":aud" || key == account.GitHubIssuer+":sub"
-}
-
-func strs(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		out := make([]string, 0, len(x))
-		for _, e := range x {
-			s, _ := e.(string)
-			out = append(out, s)
-		}
-		return out
-	}
-	return nil
 }
 
 // assertDeployPermissions checks the plan command's Deploy permissions
