@@ -108,6 +108,7 @@ func TestEveryRegisteredTypeHasActionData(t *testing.T) {
 	actions, err := permissions.LoadActions()
 	require.NoError(t, err)
 	registered := map[string]bool{}
+	set := map[string]bool{} // "type input": some resource of the type sets the input
 	for _, stack := range stacks {
 		for _, r := range everything(t, stack).Resources {
 			if !r.Custom && strings.HasPrefix(r.Type, plan.Project+":") {
@@ -121,10 +122,19 @@ func TestEveryRegisteredTypeHasActionData(t *testing.T) {
 			for _, child := range entry.Children {
 				registered[child] = true
 			}
+			for _, in := range namedInputs(entry) {
+				set[r.Type+" "+in] = set[r.Type+" "+in] || r.Input(in) != nil
+			}
 		}
 	}
 	for typ, entry := range actions.Types {
 		assert.True(t, registered[typ], "permissions/actions.yaml describes %s, which no stack registers", typ)
+		// The check skips a passRole or when whose input is unset, and
+		// acts on the resource itself when target is: a misspelt input
+		// would drop its calls unnoticed.
+		for _, in := range namedInputs(entry) {
+			assert.True(t, set[typ+" "+in], "permissions/actions.yaml: no %s of either stack sets the input %q it names", typ, in)
+		}
 		assert.NotEmpty(t, entry.Sources, "%s: where do its actions come from?", typ)
 		for _, pr := range entry.PassRole {
 			assert.NotEmpty(t, pr.Source, "%s passRole %s", typ, pr.Input)
@@ -133,6 +143,21 @@ func TestEveryRegisteredTypeHasActionData(t *testing.T) {
 			assert.NotEmpty(t, entry.ServiceLinkedRole.Source, typ)
 		}
 	}
+}
+
+// namedInputs are the inputs of its type an entry of actions.yaml names.
+func namedInputs(e permissions.Entry) []string {
+	var out []string
+	if e.Target != "" {
+		out = append(out, e.Target)
+	}
+	for _, c := range e.When {
+		out = append(out, c.Input)
+	}
+	for _, pr := range e.PassRole {
+		out = append(out, pr.Input)
+	}
+	return out
 }
 
 // The new type's calls cannot be checked, so the plan fails and says so.
@@ -147,13 +172,14 @@ func TestATypeWithoutActionDataFailsThePlan(t *testing.T) {
 }
 
 // The iam:PassedToService of every pass is the principal the passed role
-// trusts, as IAM defines it.
+// trusts, as IAM defines it, and every role the stacks create is passed by
+// some resource: a role no data passes is a PassRole never checked.
 func TestPassedToServiceIsThePassedRolesPrincipal(t *testing.T) {
 	actions, err := permissions.LoadActions()
 	require.NoError(t, err)
-	passes := 0
 	for _, stack := range stacks {
 		p := everything(t, stack)
+		passed := map[string]bool{}
 		for _, r := range p.Resources {
 			for _, pr := range actions.Types[r.Type].PassRole {
 				arn, _ := r.Input(pr.Input).(string)
@@ -179,11 +205,15 @@ func TestPassedToServiceIsThePassedRolesPrincipal(t *testing.T) {
 				}
 				require.NoError(t, json.Unmarshal([]byte(role.Input("assumeRolePolicy").(string)), &trust))
 				assert.Equal(t, pr.Service, trust.Statement[0].Principal["Service"], "%s passes role %s", r.Type, role.Name)
-				passes++
+				passed[role.Name] = true
 			}
 		}
+		var roles []string
+		for _, r := range p.ByType("aws:iam/role:Role") {
+			roles = append(roles, r.Name)
+		}
+		assert.ElementsMatch(t, roles, slices.Collect(maps.Keys(passed)), "%s: the roles passed to a service", stack)
 	}
-	assert.GreaterOrEqual(t, passes, 6, "task and execution roles, flow logs and RDS monitoring in both stacks")
 }
 
 // statementWith returns the index of the deploy role's inline-policy
