@@ -296,6 +296,25 @@ func TestDroppingAPassedToServiceNamesTheResourcesThatPassIt(t *testing.T) {
 	assert.Contains(t, out, "needed by aws:ecs/taskDefinition:TaskDefinition app (create), aws:ecs/taskDefinition:TaskDefinition app (update)")
 }
 
+// AddRoleToInstanceProfile passes the NAT instance's role as RunInstances
+// does: both need ec2.amazonaws.com.
+func TestAnInstanceProfilePassesItsRoleToEC2(t *testing.T) {
+	s := setup(t)
+	editStatement(t, s, account.DeployRole("staging"), "PassWorkloadRolesToTheirServices", func(st map[string]any) {
+		services := slices.DeleteFunc(slices.Clone(account.PassRoleServices), func(svc string) bool { return svc == "ec2.amazonaws.com" })
+		st["Condition"] = map[string]any{"StringEquals": map[string]any{"iam:PassedToService": services}}
+	})
+	r := check(t, s, planWith(t, "staging", func(cfg map[string]string) { cfg["octabyte:natGateways"] = "instance" }))
+	denied := missing(r, "deploy", "iam:PassRole")
+	require.Len(t, denied, 1, "the NAT instance's role")
+	assert.Equal(t, "ec2.amazonaws.com", denied[0].Context["iam:PassedToService"])
+	var types []string
+	for _, n := range denied[0].NeededBy {
+		types = append(types, n.Type+" "+n.Phase)
+	}
+	assert.Subset(t, types, []string{"aws:ec2/instance:Instance create", "aws:iam/instanceProfile:InstanceProfile create"})
+}
+
 func TestDroppingAnActionFromTheInlinePolicyNamesEveryCallThatNeedsIt(t *testing.T) {
 	s := setup(t)
 	editStatement(t, s, account.DeployRole("prod"), "WorkloadRoles", func(st map[string]any) {
