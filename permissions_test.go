@@ -357,6 +357,24 @@ func TestARoleWithoutTheBoundaryCannotBeCreated(t *testing.T) {
 	assert.Empty(t, missing(r, "deploy", "iam:GetRole"), "WorkloadRoles needs no boundary")
 }
 
+// A CI role's own permissions boundary caps what its policies allow: with
+// the workload boundary (no iam:*) on the staging deploy role, it may not
+// create the stack's roles.
+func TestADeployRolesBoundaryIsEvaluated(t *testing.T) {
+	s := setup(t)
+	boundary, ok := s.Bootstrap.Find("aws:iam/policy:Policy", "workload-boundary")
+	require.True(t, ok)
+	role, ok := s.Bootstrap.Find("aws:iam/role:Role", account.DeployRole("staging"))
+	require.True(t, ok)
+	role.Inputs["permissionsBoundary"] = boundary.Outputs["arn"]
+	r := check(t, s, runStack(t, "staging"))
+	denied := missing(r, "deploy", "iam:CreateRole")
+	require.NotEmpty(t, denied)
+	assert.Equal(t, "the permissions boundary does not allow it", denied[0].Why)
+	assert.Empty(t, missing(r, "deploy", "ec2:CreateVpc"), "the boundary allows ec2:*")
+	assert.Zero(t, r.Jobs[1].Missing, "the preview role has no boundary")
+}
+
 // An explicit deny names its statement: the staging role may not create
 // resources tagged for production.
 func TestAnExplicitDenyIsNamed(t *testing.T) {
