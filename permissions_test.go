@@ -385,6 +385,11 @@ func TestAnExplicitDenyIsNamed(t *testing.T) {
 	tagged := missing(r, "deploy", "ec2:DeleteSecurityGroup")
 	require.NotEmpty(t, tagged)
 	assert.Contains(t, tagged[0].Why, "explicit deny by statement NotProductionResources")
+	// An inline policy is put on its role, which exists and carries its tags.
+	put := missing(r, "deploy", "iam:PutRolePolicy")
+	require.NotEmpty(t, put)
+	assert.Contains(t, put[0].Why, "explicit deny by statement NotProductionResources")
+	assert.Equal(t, "prod", put[0].Context["aws:ResourceTag/Environment"])
 }
 
 func TestThePreviewRoleNeedsItsReadOnlyPolicy(t *testing.T) {
