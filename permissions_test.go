@@ -216,26 +216,17 @@ func TestPassedToServiceIsThePassedRolesPrincipal(t *testing.T) {
 	}
 }
 
-// statementWith returns the index of the deploy role's inline-policy
-// statement with this Sid, and the document, for mutation.
-func inlinePolicy(t *testing.T, s *permissions.Setup, logical string) (plan.Resource, map[string]any) {
-	t.Helper()
-	for i, r := range s.Bootstrap.Resources {
-		if r.Type == "aws:iam/rolePolicy:RolePolicy" && r.Name == logical {
-			var doc map[string]any
-			require.NoError(t, json.Unmarshal([]byte(r.Inputs["policy"].(string)), &doc))
-			return s.Bootstrap.Resources[i], doc
-		}
-	}
-	require.FailNow(t, "no inline policy "+logical)
-	return plan.Resource{}, nil
-}
+const typeRolePolicy = "aws:iam/rolePolicy:RolePolicy"
 
-// editStatement changes one statement of a CI role's inline policy in the
-// bootstrap's plan, as if bootstrap/account/ci.go had been edited.
-func editStatement(t *testing.T, s *permissions.Setup, logical, sid string, edit func(st map[string]any)) {
+// editStatement changes one statement of a policy in the bootstrap's plan
+// (the policy input of its resource of type typ called name: a CI role's
+// inline policy, the secrets key), as if bootstrap/account had been edited.
+func editStatement(t *testing.T, s *permissions.Setup, typ, name, sid string, edit func(st map[string]any)) {
 	t.Helper()
-	r, doc := inlinePolicy(t, s, logical)
+	r, ok := s.Bootstrap.Find(typ, name)
+	require.True(t, ok, "no %s %s", typ, name)
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal([]byte(r.Inputs["policy"].(string)), &doc))
 	found := false
 	for _, st := range doc["Statement"].([]any) {
 		if st := st.(map[string]any); st["Sid"] == sid {
@@ -243,7 +234,7 @@ func editStatement(t *testing.T, s *permissions.Setup, logical, sid string, edit
 			found = true
 		}
 	}
-	require.True(t, found, "no statement %s in %s", sid, logical)
+	require.True(t, found, "no statement %s in %s", sid, name)
 	b, err := json.Marshal(doc)
 	require.NoError(t, err)
 	r.Inputs["policy"] = string(b)
@@ -276,7 +267,7 @@ func rendered(r *permissions.Report) string {
 
 func TestDroppingAPassedToServiceNamesTheResourcesThatPassIt(t *testing.T) {
 	s := setup(t)
-	editStatement(t, s, account.DeployRole("staging"), "PassWorkloadRolesToTheirServices", func(st map[string]any) {
+	editStatement(t, s, typeRolePolicy, account.DeployRole("staging"), "PassWorkloadRolesToTheirServices", func(st map[string]any) {
 		st["Condition"] = map[string]any{"StringEquals": map[string]any{"iam:PassedToService": []string{"vpc-flow-logs.amazonaws.com", "monitoring.rds.amazonaws.com"}}}
 	})
 	r := check(t, s, runStack(t, "staging"))
@@ -300,7 +291,7 @@ func TestDroppingAPassedToServiceNamesTheResourcesThatPassIt(t *testing.T) {
 // does: both need ec2.amazonaws.com.
 func TestAnInstanceProfilePassesItsRoleToEC2(t *testing.T) {
 	s := setup(t)
-	editStatement(t, s, account.DeployRole("staging"), "PassWorkloadRolesToTheirServices", func(st map[string]any) {
+	editStatement(t, s, typeRolePolicy, account.DeployRole("staging"), "PassWorkloadRolesToTheirServices", func(st map[string]any) {
 		services := slices.DeleteFunc(slices.Clone(account.PassRoleServices), func(svc string) bool { return svc == "ec2.amazonaws.com" })
 		st["Condition"] = map[string]any{"StringEquals": map[string]any{"iam:PassedToService": services}}
 	})
@@ -317,7 +308,7 @@ func TestAnInstanceProfilePassesItsRoleToEC2(t *testing.T) {
 
 func TestDroppingAnActionFromTheInlinePolicyNamesEveryCallThatNeedsIt(t *testing.T) {
 	s := setup(t)
-	editStatement(t, s, account.DeployRole("prod"), "WorkloadRoles", func(st map[string]any) {
+	editStatement(t, s, typeRolePolicy, account.DeployRole("prod"), "WorkloadRoles", func(st map[string]any) {
 		var kept []any
 		for _, a := range st["Action"].([]any) {
 			if a != "iam:GetRole" {
@@ -375,6 +366,22 @@ func TestADeployRolesBoundaryIsEvaluated(t *testing.T) {
 	assert.Zero(t, r.Jobs[1].Missing, "the preview role has no boundary")
 }
 
+// S3 calls KMS for the state objects' encryption (kms:ViaService), the
+// secrets provider calls it directly: a key grant that requires S3 lets the
+// first through and not the second.
+func TestKeyCallsThroughS3CarryKmsViaService(t *testing.T) {
+	s := setup(t)
+	editStatement(t, s, "aws:kms/key:Key", "secrets", "PreviewRoleDecrypts", func(st map[string]any) {
+		st["Condition"] = map[string]any{"StringEquals": map[string]any{"kms:ViaService": "s3.ap-south-1.amazonaws.com"}}
+	})
+	r := check(t, s, runStack(t, "staging"))
+	denied := missing(r, "preview", "kms:Decrypt")
+	require.Len(t, denied, 1)
+	assert.Equal(t, []permissions.Need{{Phase: "state", Type: "state backend", Resource: "secrets key"}}, denied[0].NeededBy)
+	assert.NotContains(t, denied[0].Context, "kms:ViaService")
+	assert.Zero(t, r.Jobs[0].Missing, "PowerUserAccess lets the deploy role use the key (its policy enables IAM policies)")
+}
+
 // An explicit deny names its statement: the staging role may not create
 // resources tagged for production.
 func TestAnExplicitDenyIsNamed(t *testing.T) {
@@ -411,7 +418,7 @@ func TestThePreviewRoleNeedsItsReadOnlyPolicy(t *testing.T) {
 
 func TestStateWritesOfTheOtherStackAreDenied(t *testing.T) {
 	s := setup(t)
-	editStatement(t, s, account.DeployRole("staging"), "NotTheOtherStacksState", func(st map[string]any) {
+	editStatement(t, s, typeRolePolicy, account.DeployRole("staging"), "NotTheOtherStacksState", func(st map[string]any) {
 		st["Resource"] = strings.Replace(st["Resource"].(string), "/prod*", "/staging*", 1)
 	})
 	r := check(t, s, runStack(t, "staging"))
