@@ -388,7 +388,10 @@ func TestAnExplicitDenyIsNamed(t *testing.T) {
 	r := check(t, setup(t), planWith(t, "staging", withEnvironment("prod")))
 	denied := missing(r, "deploy", "ec2:CreateSecurityGroup")
 	require.NotEmpty(t, denied)
-	assert.Contains(t, denied[0].Why, "explicit deny by statement NotCreatingProductionResources of inline policy deploy-staging")
+	// The create sends the new group's tags; it has none of its own yet.
+	assert.Equal(t, "explicit deny by statement NotCreatingProductionResources of inline policy deploy-staging", denied[0].Why)
+	assert.Equal(t, "prod", denied[0].Context["aws:RequestTag/Environment"])
+	assert.NotContains(t, denied[0].Context, "aws:ResourceTag/Environment")
 	tagged := missing(r, "deploy", "ec2:DeleteSecurityGroup")
 	require.NotEmpty(t, tagged)
 	assert.Contains(t, tagged[0].Why, "explicit deny by statement NotProductionResources")
