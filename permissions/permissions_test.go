@@ -74,3 +74,13 @@ func TestDenialsAreExplainedByPolicyAndStatement(t *testing.T) {
 	assert.Equal(t, "implicit deny: no statement of the role's policies allows it",
 		explain([]denial{{DenialType: "Implicit", PolicyType: "identity"}, {DenialType: "Implicit", PolicyType: "identity"}}))
 }
+
+// A `when` call is made only for an input that holds a value.
+func TestAnInputIsSetUnlessAbsentFalseOrEmpty(t *testing.T) {
+	for _, v := range []any{nil, false, "", []any{}} {
+		assert.False(t, set(v), "%#v", v)
+	}
+	for _, v := range []any{true, "x", []any{"a"}, map[string]any{}, 60.0} {
+		assert.True(t, set(v), "%#v", v)
+	}
+}
