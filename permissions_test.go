@@ -16,6 +16,7 @@ import (
 
 	"github.com/octabyte/octabyte/bootstrap/account"
 	"github.com/octabyte/octabyte/internal/cli"
+	"github.com/octabyte/octabyte/internal/policydoc"
 	"github.com/octabyte/octabyte/permissions"
 	"github.com/octabyte/octabyte/plan"
 )
@@ -107,6 +108,7 @@ func TestEveryRegisteredTypeHasActionData(t *testing.T) {
 	actions, err := permissions.LoadActions()
 	require.NoError(t, err)
 	registered := map[string]bool{}
+	set := map[string]bool{} // "type input": some resource of the type sets the input
 	for _, stack := range stacks {
 		for _, r := range everything(t, stack).Resources {
 			if !r.Custom && strings.HasPrefix(r.Type, plan.Project+":") {
@@ -120,10 +122,19 @@ func TestEveryRegisteredTypeHasActionData(t *testing.T) {
 			for _, child := range entry.Children {
 				registered[child] = true
 			}
+			for _, in := range namedInputs(entry) {
+				set[r.Type+" "+in] = set[r.Type+" "+in] || r.Input(in) != nil
+			}
 		}
 	}
 	for typ, entry := range actions.Types {
 		assert.True(t, registered[typ], "permissions/actions.yaml describes %s, which no stack registers", typ)
+		// The check skips a passRole or when whose input is unset, and
+		// acts on the resource itself when target is: a misspelt input
+		// would drop its calls unnoticed.
+		for _, in := range namedInputs(entry) {
+			assert.True(t, set[typ+" "+in], "permissions/actions.yaml: no %s of either stack sets the input %q it names", typ, in)
+		}
 		assert.NotEmpty(t, entry.Sources, "%s: where do its actions come from?", typ)
 		for _, pr := range entry.PassRole {
 			assert.NotEmpty(t, pr.Source, "%s passRole %s", typ, pr.Input)
@@ -132,6 +143,21 @@ func TestEveryRegisteredTypeHasActionData(t *testing.T) {
 			assert.NotEmpty(t, entry.ServiceLinkedRole.Source, typ)
 		}
 	}
+}
+
+// namedInputs are the inputs of its type an entry of actions.yaml names.
+func namedInputs(e permissions.Entry) []string {
+	var out []string
+	if e.Target != "" {
+		out = append(out, e.Target)
+	}
+	for _, c := range e.When {
+		out = append(out, c.Input)
+	}
+	for _, pr := range e.PassRole {
+		out = append(out, pr.Input)
+	}
+	return out
 }
 
 // The new type's calls cannot be checked, so the plan fails and says so.
@@ -146,13 +172,14 @@ func TestATypeWithoutActionDataFailsThePlan(t *testing.T) {
 }
 
 // The iam:PassedToService of every pass is the principal the passed role
-// trusts, as IAM defines it.
+// trusts, as IAM defines it, and every role the stacks create is passed by
+// some resource: a role no data passes is a PassRole never checked.
 func TestPassedToServiceIsThePassedRolesPrincipal(t *testing.T) {
 	actions, err := permissions.LoadActions()
 	require.NoError(t, err)
-	passes := 0
 	for _, stack := range stacks {
 		p := everything(t, stack)
+		passed := map[string]bool{}
 		for _, r := range p.Resources {
 			for _, pr := range actions.Types[r.Type].PassRole {
 				arn, _ := r.Input(pr.Input).(string)
@@ -178,33 +205,28 @@ func TestPassedToServiceIsThePassedRolesPrincipal(t *testing.T) {
 				}
 				require.NoError(t, json.Unmarshal([]byte(role.Input("assumeRolePolicy").(string)), &trust))
 				assert.Equal(t, pr.Service, trust.Statement[0].Principal["Service"], "%s passes role %s", r.Type, role.Name)
-				passes++
+				passed[role.Name] = true
 			}
 		}
-	}
-	assert.GreaterOrEqual(t, passes, 6, "task and execution roles, flow logs and RDS monitoring in both stacks")
-}
-
-// statementWith returns the index of the deploy role's inline-policy
-// statement with this Sid, and the document, for mutation.
-func inlinePolicy(t *testing.T, s *permissions.Setup, logical string) (plan.Resource, map[string]any) {
-	t.Helper()
-	for i, r := range s.Bootstrap.Resources {
-		if r.Type == "aws:iam/rolePolicy:RolePolicy" && r.Name == logical {
-			var doc map[string]any
-			require.NoError(t, json.Unmarshal([]byte(r.Inputs["policy"].(string)), &doc))
-			return s.Bootstrap.Resources[i], doc
+		var roles []string
+		for _, r := range p.ByType("aws:iam/role:Role") {
+			roles = append(roles, r.Name)
 		}
+		assert.ElementsMatch(t, roles, slices.Collect(maps.Keys(passed)), "%s: the roles passed to a service", stack)
 	}
-	require.FailNow(t, "no inline policy "+logical)
-	return plan.Resource{}, nil
 }
 
-// editStatement changes one statement of a CI role's inline policy in the
-// bootstrap's plan, as if bootstrap/account/ci.go had been edited.
-func editStatement(t *testing.T, s *permissions.Setup, logical, sid string, edit func(st map[string]any)) {
+const typeRolePolicy = "aws:iam/rolePolicy:RolePolicy"
+
+// editStatement changes one statement of a policy in the bootstrap's plan
+// (the policy input of its resource of type typ called name: a CI role's
+// inline policy, the secrets key), as if bootstrap/account had been edited.
+func editStatement(t *testing.T, s *permissions.Setup, typ, name, sid string, edit func(st map[string]any)) {
 	t.Helper()
-	r, doc := inlinePolicy(t, s, logical)
+	r, ok := s.Bootstrap.Find(typ, name)
+	require.True(t, ok, "no %s %s", typ, name)
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal([]byte(r.Inputs["policy"].(string)), &doc))
 	found := false
 	for _, st := range doc["Statement"].([]any) {
 		if st := st.(map[string]any); st["Sid"] == sid {
@@ -212,7 +234,7 @@ func editStatement(t *testing.T, s *permissions.Setup, logical, sid string, edit
 			found = true
 		}
 	}
-	require.True(t, found, "no statement %s in %s", sid, logical)
+	require.True(t, found, "no statement %s in %s", sid, name)
 	b, err := json.Marshal(doc)
 	require.NoError(t, err)
 	r.Inputs["policy"] = string(b)
@@ -245,7 +267,7 @@ func rendered(r *permissions.Report) string {
 
 func TestDroppingAPassedToServiceNamesTheResourcesThatPassIt(t *testing.T) {
 	s := setup(t)
-	editStatement(t, s, account.DeployRole("staging"), "PassWorkloadRolesToTheirServices", func(st map[string]any) {
+	editStatement(t, s, typeRolePolicy, account.DeployRole("staging"), "PassWorkloadRolesToTheirServices", func(st map[string]any) {
 		st["Condition"] = map[string]any{"StringEquals": map[string]any{"iam:PassedToService": []string{"vpc-flow-logs.amazonaws.com", "monitoring.rds.amazonaws.com"}}}
 	})
 	r := check(t, s, runStack(t, "staging"))
@@ -265,9 +287,28 @@ func TestDroppingAPassedToServiceNamesTheResourcesThatPassIt(t *testing.T) {
 	assert.Contains(t, out, "needed by aws:ecs/taskDefinition:TaskDefinition app (create), aws:ecs/taskDefinition:TaskDefinition app (update)")
 }
 
+// AddRoleToInstanceProfile passes the NAT instance's role as RunInstances
+// does: both need ec2.amazonaws.com.
+func TestAnInstanceProfilePassesItsRoleToEC2(t *testing.T) {
+	s := setup(t)
+	editStatement(t, s, typeRolePolicy, account.DeployRole("staging"), "PassWorkloadRolesToTheirServices", func(st map[string]any) {
+		services := slices.DeleteFunc(slices.Clone(account.PassRoleServices), func(svc string) bool { return svc == "ec2.amazonaws.com" })
+		st["Condition"] = map[string]any{"StringEquals": map[string]any{"iam:PassedToService": services}}
+	})
+	r := check(t, s, planWith(t, "staging", func(cfg map[string]string) { cfg["octabyte:natGateways"] = "instance" }))
+	denied := missing(r, "deploy", "iam:PassRole")
+	require.Len(t, denied, 1, "the NAT instance's role")
+	assert.Equal(t, "ec2.amazonaws.com", denied[0].Context["iam:PassedToService"])
+	var types []string
+	for _, n := range denied[0].NeededBy {
+		types = append(types, n.Type+" "+n.Phase)
+	}
+	assert.Subset(t, types, []string{"aws:ec2/instance:Instance create", "aws:iam/instanceProfile:InstanceProfile create"})
+}
+
 func TestDroppingAnActionFromTheInlinePolicyNamesEveryCallThatNeedsIt(t *testing.T) {
 	s := setup(t)
-	editStatement(t, s, account.DeployRole("prod"), "WorkloadRoles", func(st map[string]any) {
+	editStatement(t, s, typeRolePolicy, account.DeployRole("prod"), "WorkloadRoles", func(st map[string]any) {
 		var kept []any
 		for _, a := range st["Action"].([]any) {
 			if a != "iam:GetRole" {
@@ -307,16 +348,58 @@ func TestARoleWithoutTheBoundaryCannotBeCreated(t *testing.T) {
 	assert.Empty(t, missing(r, "deploy", "iam:GetRole"), "WorkloadRoles needs no boundary")
 }
 
+// A CI role's own permissions boundary caps what its policies allow: with
+// the workload boundary (no iam:*) on the staging deploy role, it may not
+// create the stack's roles.
+func TestADeployRolesBoundaryIsEvaluated(t *testing.T) {
+	s := setup(t)
+	boundary, ok := s.Bootstrap.Find("aws:iam/policy:Policy", "workload-boundary")
+	require.True(t, ok)
+	role, ok := s.Bootstrap.Find("aws:iam/role:Role", account.DeployRole("staging"))
+	require.True(t, ok)
+	role.Inputs["permissionsBoundary"] = boundary.Outputs["arn"]
+	r := check(t, s, runStack(t, "staging"))
+	denied := missing(r, "deploy", "iam:CreateRole")
+	require.NotEmpty(t, denied)
+	assert.Equal(t, "the permissions boundary does not allow it", denied[0].Why)
+	assert.Empty(t, missing(r, "deploy", "ec2:CreateVpc"), "the boundary allows ec2:*")
+	assert.Zero(t, r.Jobs[1].Missing, "the preview role has no boundary")
+}
+
+// S3 calls KMS for the state objects' encryption (kms:ViaService), the
+// secrets provider calls it directly: a key grant that requires S3 lets the
+// first through and not the second.
+func TestKeyCallsThroughS3CarryKmsViaService(t *testing.T) {
+	s := setup(t)
+	editStatement(t, s, "aws:kms/key:Key", "secrets", "PreviewRoleDecrypts", func(st map[string]any) {
+		st["Condition"] = map[string]any{"StringEquals": map[string]any{"kms:ViaService": "s3.ap-south-1.amazonaws.com"}}
+	})
+	r := check(t, s, runStack(t, "staging"))
+	denied := missing(r, "preview", "kms:Decrypt")
+	require.Len(t, denied, 1)
+	assert.Equal(t, []permissions.Need{{Phase: "state", Type: "state backend", Resource: "secrets key"}}, denied[0].NeededBy)
+	assert.NotContains(t, denied[0].Context, "kms:ViaService")
+	assert.Zero(t, r.Jobs[0].Missing, "PowerUserAccess lets the deploy role use the key (its policy enables IAM policies)")
+}
+
 // An explicit deny names its statement: the staging role may not create
 // resources tagged for production.
 func TestAnExplicitDenyIsNamed(t *testing.T) {
 	r := check(t, setup(t), planWith(t, "staging", withEnvironment("prod")))
 	denied := missing(r, "deploy", "ec2:CreateSecurityGroup")
 	require.NotEmpty(t, denied)
-	assert.Contains(t, denied[0].Why, "explicit deny by statement NotCreatingProductionResources of inline policy deploy-staging")
+	// The create sends the new group's tags; it has none of its own yet.
+	assert.Equal(t, "explicit deny by statement NotCreatingProductionResources of inline policy deploy-staging", denied[0].Why)
+	assert.Equal(t, "prod", denied[0].Context["aws:RequestTag/Environment"])
+	assert.NotContains(t, denied[0].Context, "aws:ResourceTag/Environment")
 	tagged := missing(r, "deploy", "ec2:DeleteSecurityGroup")
 	require.NotEmpty(t, tagged)
 	assert.Contains(t, tagged[0].Why, "explicit deny by statement NotProductionResources")
+	// An inline policy is put on its role, which exists and carries its tags.
+	put := missing(r, "deploy", "iam:PutRolePolicy")
+	require.NotEmpty(t, put)
+	assert.Contains(t, put[0].Why, "explicit deny by statement NotProductionResources")
+	assert.Equal(t, "prod", put[0].Context["aws:ResourceTag/Environment"])
 }
 
 func TestThePreviewRoleNeedsItsReadOnlyPolicy(t *testing.T) {
@@ -338,7 +421,7 @@ func TestThePreviewRoleNeedsItsReadOnlyPolicy(t *testing.T) {
 
 func TestStateWritesOfTheOtherStackAreDenied(t *testing.T) {
 	s := setup(t)
-	editStatement(t, s, account.DeployRole("staging"), "NotTheOtherStacksState", func(st map[string]any) {
+	editStatement(t, s, typeRolePolicy, account.DeployRole("staging"), "NotTheOtherStacksState", func(st map[string]any) {
 		st["Resource"] = strings.Replace(st["Resource"].(string), "/prod*", "/staging*", 1)
 	})
 	r := check(t, s, runStack(t, "staging"))
@@ -368,7 +451,7 @@ func TestEveryPolicyNamesOnlyDocumentedActionsAndConditionKeys(t *testing.T) {
 				}
 				documents++
 				for _, st := range doc.Statement {
-					for _, a := range append(strs(st.Action), strs(st.NotAction)...) {
+					for _, a := range append(policydoc.List(st.Action), policydoc.List(st.NotAction)...) {
 						actions[a] = true
 					}
 					for _, kv := range st.Condition {
@@ -404,20 +487,15 @@ func TestMisspeltActionsAndConditionKeysAreReported(t *testing.T) {
 	assert.Equal(t, []string{"iam:PassedToServices", "aws:SourceAcount"}, unknownKeys)
 }
 
-type policyStatement struct {
-	Action, NotAction any
-	Condition         map[string]map[string]any
-}
-
 // policyDocument parses an input that holds an IAM policy document (the
 // project writes Statement as a list: internal/policydoc).
-func policyDocument(v any) (struct{ Statement []policyStatement }, bool) {
-	var doc struct{ Statement []policyStatement }
+func policyDocument(v any) (policydoc.Document, bool) {
 	s, ok := v.(string)
-	if !ok || json.Unmarshal([]byte(s), &doc) != nil {
-		return doc, false
+	if !ok {
+		return policydoc.Document{}, false
 	}
-	return doc, len(doc.Statement) > 0
+	doc, err := policydoc.Parse(s)
+	return doc, err == nil && len(doc.Statement) > 0
 }
 
 // oidcClaim reports whether a condition key is a claim of GitHub's OIDC
@@ -425,21 +503,6 @@ func policyDocument(v any) (struct{ Statement []policyStatement }, bool) {
 // keys for AWS OIDC federation", IAM User Guide) and no service documents.
 func oidcClaim(key string) bool {
 	return key == account.GitHubIssuer+":aud" || key == account.GitHubIssuer+":sub"
-}
-
-func strs(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		out := make([]string, 0, len(x))
-		for _, e := range x {
-			s, _ := e.(string)
-			out = append(out, s)
-		}
-		return out
-	}
-	return nil
 }
 
 // assertDeployPermissions checks the plan command's Deploy permissions

@@ -74,3 +74,35 @@ func TestDenialsAreExplainedByPolicyAndStatement(t *testing.T) {
 	assert.Equal(t, "implicit deny: no statement of the role's policies allows it",
 		explain([]denial{{DenialType: "Implicit", PolicyType: "identity"}, {DenialType: "Implicit", PolicyType: "identity"}}))
 }
+
+// A `when` call is made only for an input that holds a value.
+func TestAnInputIsSetUnlessAbsentFalseOrEmpty(t *testing.T) {
+	for _, v := range []any{nil, false, "", []any{}} {
+		assert.False(t, set(v), "%#v", v)
+	}
+	for _, v := range []any{true, "x", []any{"a"}, map[string]any{}, 60.0} {
+		assert.True(t, set(v), "%#v", v)
+	}
+}
+
+// Every action the data names is validated against AWS's list, those of
+// conditional calls, the program and the state backend included.
+func TestAllActionsListsEveryActionTheDataNames(t *testing.T) {
+	a, err := parseActions([]byte(`
+program: {read: [sts:GetCallerIdentity]}
+backend:
+  read: [{action: s3:GetObject, object: x}]
+  write: [{action: kms:Encrypt}]
+types:
+  aws:sqs/queue:Queue:
+    create: [sqs:CreateQueue]
+    read: [sqs:GetQueueAttributes]
+    update: [sqs:SetQueueAttributes]
+    delete: [sqs:DeleteQueue, sqs:GetQueueAttributes]
+    when:
+      - {input: policy, create: [sqs:AddPermission]}
+`))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"kms:Encrypt", "s3:GetObject", "sqs:AddPermission", "sqs:CreateQueue", "sqs:DeleteQueue",
+		"sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sts:GetCallerIdentity"}, a.AllActions())
+}

@@ -174,7 +174,7 @@ func (b *builder) entryRequests(r plan.Resource, entry Entry, self subject) {
 		for i, action := range calls {
 			tags := existing
 			switch {
-			case phase == Create && i == 0:
+			case phase == Create && i == 0 && entry.Target == "": // a target exists already
 				tags = creating
 			case phase == Create || phase == Update:
 				tags = retagging

@@ -1,7 +1,6 @@
 package account
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -9,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/octabyte/octabyte/bootstrap/workload"
+	"github.com/octabyte/octabyte/internal/policydoc"
 	"github.com/octabyte/octabyte/plan"
 )
 
@@ -24,28 +24,18 @@ func runBootstrap(t *testing.T) *plan.Plan {
 
 // policy is an IAM policy document as tests read it: every field in its
 // JSON form, strings and lists alike.
-type policy struct {
-	Version   string
-	Statement []statement
-}
+type policy struct{ policydoc.Document }
 
-type statement struct {
-	Sid       string
-	Effect    string
-	Principal any
-	Action    any
-	Resource  any
-	Condition map[string]map[string]any
-}
+type statement = policydoc.Statement
 
 func parsePolicy(t *testing.T, raw any) policy {
 	t.Helper()
 	s, ok := raw.(string)
 	require.True(t, ok, "policy is %T, want a JSON string", raw)
-	var p policy
-	require.NoError(t, json.Unmarshal([]byte(s), &p), s)
-	require.Equal(t, "2012-10-17", p.Version)
-	return p
+	doc, err := policydoc.Parse(s)
+	require.NoError(t, err, s)
+	require.Equal(t, "2012-10-17", doc.Version)
+	return policy{doc}
 }
 
 func (p policy) sid(t *testing.T, sid string) statement {
@@ -57,21 +47,6 @@ func (p policy) sid(t *testing.T, sid string) statement {
 	}
 	require.Failf(t, "no statement", "%s", sid)
 	return statement{}
-}
-
-// strs turns a string-or-list policy field into a list.
-func strs(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		out := make([]string, len(x))
-		for i, e := range x {
-			out[i], _ = e.(string)
-		}
-		return out
-	}
-	return nil
 }
 
 func find(t *testing.T, p *plan.Plan, typ, name string) plan.Resource {
@@ -149,13 +124,13 @@ func TestStateBucketPolicyIsTLSOnlyAndKeepsCIOutOfItsSettings(t *testing.T) {
 	}
 	tls := doc.sid(t, "DenyInsecureTransport")
 	assert.Equal(t, "*", tls.Principal)
-	assert.Equal(t, []string{"s3:*"}, strs(tls.Action))
-	assert.ElementsMatch(t, []string{bucket, bucket + "/*"}, strs(tls.Resource))
+	assert.Equal(t, []string{"s3:*"}, policydoc.List(tls.Action))
+	assert.ElementsMatch(t, []string{bucket, bucket + "/*"}, policydoc.List(tls.Resource))
 	assert.Equal(t, "false", tls.Condition["Bool"]["aws:SecureTransport"])
 	assert.Equal(t, "1.2", doc.sid(t, "DenyOutdatedTLS").Condition["NumericLessThan"]["s3:TlsVersion"])
 
 	admin := doc.sid(t, "DenyCIBucketAdministration")
-	assert.Subset(t, strs(admin.Action), []string{"s3:DeleteBucket", "s3:PutBucketPolicy", "s3:PutBucketVersioning", "s3:PutLifecycleConfiguration", "s3:DeleteObjectVersion"})
+	assert.Subset(t, policydoc.List(admin.Action), []string{"s3:DeleteBucket", "s3:PutBucketPolicy", "s3:PutBucketVersioning", "s3:PutLifecycleConfiguration", "s3:DeleteObjectVersion"})
 	assert.Equal(t, "arn:aws:iam::"+plan.AccountID+":role/octabyte-ci/*", admin.Condition["ArnLike"]["aws:PrincipalArn"])
 
 	block := find(t, p, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "state")
@@ -179,28 +154,28 @@ func TestSecretsKeyRotatesAndIsUsedOnlyAsIntended(t *testing.T) {
 	root := doc.sid(t, "AccountRootAdministers")
 	assert.Equal(t, "Allow", root.Effect)
 	assert.Equal(t, map[string]any{"AWS": "arn:aws:iam::" + plan.AccountID + ":root"}, root.Principal)
-	assert.Equal(t, []string{"kms:*"}, strs(root.Action))
+	assert.Equal(t, []string{"kms:*"}, policydoc.List(root.Action))
 
 	dec := doc.sid(t, "PreviewRoleDecrypts")
 	assert.Equal(t, map[string]any{"AWS": preview}, dec.Principal)
-	assert.ElementsMatch(t, []string{"kms:Decrypt", "kms:DescribeKey"}, strs(dec.Action), "the preview role cannot encrypt")
+	assert.ElementsMatch(t, []string{"kms:Decrypt", "kms:DescribeKey"}, policydoc.List(dec.Action), "the preview role cannot encrypt")
 
 	lock := doc.sid(t, "PreviewRoleWritesLocksThroughS3")
 	assert.Equal(t, "s3.ap-south-1.amazonaws.com", lock.Condition["StringEquals"]["kms:ViaService"])
 
 	use := doc.sid(t, "DeployRolesUseTheKey")
-	assert.ElementsMatch(t, []string{staging, prod}, strs(use.Principal.(map[string]any)["AWS"]))
-	assert.Subset(t, strs(use.Action), []string{"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*"})
+	assert.ElementsMatch(t, []string{staging, prod}, policydoc.List(use.Principal.(map[string]any)["AWS"]))
+	assert.Subset(t, policydoc.List(use.Action), []string{"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*"})
 
 	deny := doc.sid(t, "CIRolesNeverAdministerTheKey")
 	assert.Equal(t, "Deny", deny.Effect)
-	assert.ElementsMatch(t, []string{preview, staging, prod}, strs(deny.Principal.(map[string]any)["AWS"]))
-	assert.Subset(t, strs(deny.Action), []string{"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:DisableKeyRotation"})
+	assert.ElementsMatch(t, []string{preview, staging, prod}, policydoc.List(deny.Principal.(map[string]any)["AWS"]))
+	assert.Subset(t, policydoc.List(deny.Action), []string{"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:DisableKeyRotation"})
 
 	// Everything granted to a CI role is one of these statements.
 	for _, s := range doc.Statement {
 		if s.Effect == "Allow" && s.Sid != "AccountRootAdministers" {
-			assert.NotContains(t, strs(s.Action), "kms:*", s.Sid)
+			assert.NotContains(t, policydoc.List(s.Action), "kms:*", s.Sid)
 		}
 	}
 }
@@ -234,12 +209,12 @@ func TestCIRolesTrustOnlyThisRepositorysJobs(t *testing.T) {
 			s := trust(t, p, role)
 			assert.Equal(t, "Allow", s.Effect)
 			assert.Equal(t, map[string]any{"Federated": provider}, s.Principal)
-			assert.Equal(t, []string{"sts:AssumeRoleWithWebIdentity"}, strs(s.Action))
+			assert.Equal(t, []string{"sts:AssumeRoleWithWebIdentity"}, policydoc.List(s.Action))
 			require.Len(t, s.Condition, 1, "only StringEquals: no StringLike wildcards")
 			eq := s.Condition["StringEquals"]
 			assert.Equal(t, "sts.amazonaws.com", eq["token.actions.githubusercontent.com:aud"])
-			assert.ElementsMatch(t, subjects, strs(eq["token.actions.githubusercontent.com:sub"]))
-			for _, sub := range strs(eq["token.actions.githubusercontent.com:sub"]) {
+			assert.ElementsMatch(t, subjects, policydoc.List(eq["token.actions.githubusercontent.com:sub"]))
+			for _, sub := range policydoc.List(eq["token.actions.githubusercontent.com:sub"]) {
 				assert.NotContains(t, sub, "*")
 				assert.True(t, strings.HasPrefix(sub, "repo:"+repo+":"), sub)
 			}
@@ -249,10 +224,10 @@ func TestCIRolesTrustOnlyThisRepositorysJobs(t *testing.T) {
 
 func TestProductionRoleIsNotAssumableFromABranchOrPullRequest(t *testing.T) {
 	p := runBootstrap(t)
-	subs := strs(trust(t, p, "deploy-prod").Condition["StringEquals"]["token.actions.githubusercontent.com:sub"])
+	subs := policydoc.List(trust(t, p, "deploy-prod").Condition["StringEquals"]["token.actions.githubusercontent.com:sub"])
 	assert.Equal(t, []string{"repo:" + repo + ":environment:production"}, subs)
 	for _, role := range []string{"preview", "deploy-staging"} {
-		for _, sub := range strs(trust(t, p, role).Condition["StringEquals"]["token.actions.githubusercontent.com:sub"]) {
+		for _, sub := range policydoc.List(trust(t, p, role).Condition["StringEquals"]["token.actions.githubusercontent.com:sub"]) {
 			assert.NotContains(t, sub, ":environment:", "%s must not be reachable through the production environment", role)
 		}
 	}
@@ -266,7 +241,7 @@ func TestTrustFollowsTheConfiguredRepositoryBranchAndEnvironment(t *testing.T) {
 	p, err := plan.RunProject(Namespace, plan.Apply, Run, "bootstrap", cfg)
 	require.NoError(t, err)
 	sub := func(role string) []string {
-		return strs(trust(t, p, role).Condition["StringEquals"]["token.actions.githubusercontent.com:sub"])
+		return policydoc.List(trust(t, p, role).Condition["StringEquals"]["token.actions.githubusercontent.com:sub"])
 	}
 	assert.Equal(t, []string{"repo:acme/infra:ref:refs/heads/release"}, sub("deploy-staging"))
 	assert.Equal(t, []string{"repo:acme/infra:environment:live"}, sub("deploy-prod"))
@@ -304,16 +279,16 @@ func TestPreviewRoleReadsStateButWritesOnlyLocks(t *testing.T) {
 		if s.Effect != "Allow" {
 			continue
 		}
-		for _, a := range strs(s.Action) {
+		for _, a := range policydoc.List(s.Action) {
 			if a == "s3:PutObject" || a == "s3:DeleteObject" {
-				assert.Equal(t, []string{bucket + "/.pulumi/locks/*"}, strs(s.Resource), "%s: writes only lock objects", s.Sid)
+				assert.Equal(t, []string{bucket + "/.pulumi/locks/*"}, policydoc.List(s.Resource), "%s: writes only lock objects", s.Sid)
 			}
 			assert.NotContains(t, a, "iam:", s.Sid)
 		}
 	}
-	assert.ElementsMatch(t, []string{"s3:GetObject", "s3:GetObjectVersion"}, strs(doc.sid(t, "ReadState").Action))
-	assert.Equal(t, []string{bucket + "/*"}, strs(doc.sid(t, "ReadState").Resource))
-	assert.Contains(t, strs(doc.sid(t, "NoDataReads").Action), "secretsmanager:GetSecretValue")
+	assert.ElementsMatch(t, []string{"s3:GetObject", "s3:GetObjectVersion"}, policydoc.List(doc.sid(t, "ReadState").Action))
+	assert.Equal(t, []string{bucket + "/*"}, policydoc.List(doc.sid(t, "ReadState").Resource))
+	assert.Contains(t, policydoc.List(doc.sid(t, "NoDataReads").Action), "secretsmanager:GetSecretValue")
 }
 
 func deployPolicyOf(t *testing.T, p *plan.Plan, stack string) policy {
@@ -334,28 +309,28 @@ func TestDeployRolesManageOnlyTheirStacksIAM(t *testing.T) {
 			policies := "arn:aws:iam::" + plan.AccountID + ":policy/octabyte/" + stack + "/*"
 			profiles := "arn:aws:iam::" + plan.AccountID + ":instance-profile/octabyte/" + stack + "/*"
 			for _, s := range doc.Statement {
-				if s.Effect != "Allow" || !strings.HasPrefix(strs(s.Action)[0], "iam:") || s.Sid == "ReadAWSManagedPolicies" {
+				if s.Effect != "Allow" || !strings.HasPrefix(policydoc.List(s.Action)[0], "iam:") || s.Sid == "ReadAWSManagedPolicies" {
 					continue
 				}
-				for _, r := range strs(s.Resource) {
+				for _, r := range policydoc.List(s.Resource) {
 					assert.Contains(t, []string{roles, policies, profiles}, r, "%s reaches outside /octabyte/%s/", s.Sid, stack)
 				}
 			}
-			assert.Equal(t, []string{profiles}, strs(doc.sid(t, "WorkloadInstanceProfiles").Resource))
+			assert.Equal(t, []string{profiles}, policydoc.List(doc.sid(t, "WorkloadInstanceProfiles").Resource))
 			create := doc.sid(t, "WorkloadRolesCarryTheBoundary")
-			assert.Contains(t, strs(create.Action), "iam:CreateRole")
-			assert.Contains(t, strs(create.Action), "iam:AttachRolePolicy")
+			assert.Contains(t, policydoc.List(create.Action), "iam:CreateRole")
+			assert.Contains(t, policydoc.List(create.Action), "iam:AttachRolePolicy")
 			assert.Equal(t, boundary, create.Condition["StringEquals"]["iam:PermissionsBoundary"])
 
 			pass := doc.sid(t, "PassWorkloadRolesToTheirServices")
-			assert.Equal(t, []string{"iam:PassRole"}, strs(pass.Action))
-			assert.Equal(t, []string{roles}, strs(pass.Resource))
+			assert.Equal(t, []string{"iam:PassRole"}, policydoc.List(pass.Action))
+			assert.Equal(t, []string{roles}, policydoc.List(pass.Resource))
 			assert.ElementsMatch(t, []string{"ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com", "monitoring.rds.amazonaws.com", "ec2.amazonaws.com", "scheduler.amazonaws.com", "chatbot.amazonaws.com"},
-				strs(pass.Condition["StringEquals"]["iam:PassedToService"]))
+				policydoc.List(pass.Condition["StringEquals"]["iam:PassedToService"]))
 
 			assert.Equal(t, "Deny", doc.sid(t, "NeverRemoveTheBoundary").Effect)
 			assert.Equal(t, "Deny", doc.sid(t, "NoRoleChaining").Effect)
-			assert.Contains(t, strs(doc.sid(t, "NoRoleChaining").Action), "sts:AssumeRole")
+			assert.Contains(t, policydoc.List(doc.sid(t, "NoRoleChaining").Action), "sts:AssumeRole")
 		})
 	}
 }
@@ -366,18 +341,18 @@ func TestStagingRoleCannotTouchProduction(t *testing.T) {
 	bucket := "arn:aws:s3:::octabyte-pulumi-state-" + plan.AccountID + "-ap-south-1"
 	state := doc.sid(t, "NotTheOtherStacksState")
 	assert.Equal(t, "Deny", state.Effect)
-	assert.Equal(t, []string{bucket + "/.pulumi/*/octabyte/prod*"}, strs(state.Resource))
+	assert.Equal(t, []string{bucket + "/.pulumi/*/octabyte/prod*"}, policydoc.List(state.Resource))
 	assert.Equal(t, "prod", doc.sid(t, "NotProductionResources").Condition["StringEquals"]["aws:ResourceTag/Environment"])
 	assert.Equal(t, "prod", doc.sid(t, "NotCreatingProductionResources").Condition["StringEquals"]["aws:RequestTag/Environment"])
 
 	for _, stack := range []string{"staging", "prod"} {
 		boot := deployPolicyOf(t, p, stack).sid(t, "NotTheBootstrapState")
 		assert.Equal(t, "Deny", boot.Effect)
-		assert.ElementsMatch(t, []string{bucket + "/.pulumi/*/octabyte-bootstrap/*", bucket + "/.pulumi/meta.yaml"}, strs(boot.Resource), stack)
+		assert.ElementsMatch(t, []string{bucket + "/.pulumi/*/octabyte-bootstrap/*", bucket + "/.pulumi/meta.yaml"}, policydoc.List(boot.Resource), stack)
 	}
 
 	prod := deployPolicyOf(t, p, "prod")
-	assert.Equal(t, []string{bucket + "/.pulumi/*/octabyte/staging*"}, strs(prod.sid(t, "NotTheOtherStacksState").Resource))
+	assert.Equal(t, []string{bucket + "/.pulumi/*/octabyte/staging*"}, policydoc.List(prod.sid(t, "NotTheOtherStacksState").Resource))
 	for _, s := range prod.Statement {
 		assert.NotContains(t, s.Condition["StringEquals"], "aws:ResourceTag/Environment",
 			"%s: the production role reads staging's resources (it copies staging's image)", s.Sid)
@@ -389,7 +364,7 @@ func TestWorkloadBoundaryExcludesIAMAndTheStateBackend(t *testing.T) {
 	b := find(t, p, "aws:iam/policy:Policy", "workload-boundary")
 	assert.Equal(t, "/octabyte-ci/", b.Input("path"))
 	doc := parsePolicy(t, b.Input("policy"))
-	allowed := strs(doc.sid(t, "WorkloadServices").Action)
+	allowed := policydoc.List(doc.sid(t, "WorkloadServices").Action)
 	for _, a := range allowed {
 		for _, banned := range []string{"iam:", "sts:", "organizations:", "account:"} {
 			assert.False(t, strings.HasPrefix(a, banned), "boundary allows %s", a)

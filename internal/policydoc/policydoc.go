@@ -14,13 +14,15 @@ type Document struct {
 	Statement []Statement `json:"Statement"`
 }
 
-// Statement is one IAM policy statement. Principal, Action and Resource are
-// left as any so both the string and the list forms can be written.
+// Statement is one IAM policy statement. Principal, Action, NotAction and
+// Resource are left as any so both the string and the list forms can be
+// written (and read: List).
 type Statement struct {
 	Sid       string                    `json:"Sid,omitempty"`
 	Effect    string                    `json:"Effect"`
 	Principal any                       `json:"Principal,omitempty"`
-	Action    any                       `json:"Action"`
+	Action    any                       `json:"Action,omitempty"`
+	NotAction any                       `json:"NotAction,omitempty"`
 	Resource  any                       `json:"Resource,omitempty"`
 	Condition map[string]map[string]any `json:"Condition,omitempty"`
 }
@@ -37,6 +39,33 @@ func (d Document) JSON() string {
 		panic(err) // only plain values are ever marshalled
 	}
 	return string(b)
+}
+
+// Parse reads a policy document as JSON, for checks and tests to inspect.
+func Parse(raw string) (Document, error) {
+	var d Document
+	err := json.Unmarshal([]byte(raw), &d)
+	return d, err
+}
+
+// List returns a statement field read by Parse, which IAM lets a policy
+// write as one string or a list of strings, as a list.
+func List(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	case []string: // a document built here, not parsed
+		return x
+	}
+	return nil
 }
 
 // Output renders a document whose values come from other resources: build
