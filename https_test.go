@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"maps"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,17 +10,6 @@ import (
 	"github.com/octabyte/octabyte/internal/cli"
 	"github.com/octabyte/octabyte/plan"
 )
-
-// withConfig runs a stack with some config added, in either plan mode.
-func withConfig(t *testing.T, stack string, mode plan.Mode, extra map[string]string) *plan.Plan {
-	t.Helper()
-	cfg, err := plan.LoadStackConfig(".", stack)
-	require.NoError(t, err)
-	maps.Copy(cfg, extra)
-	p, err := plan.RunProject(plan.Project, mode, run, stack, cfg)
-	require.NoError(t, err)
-	return p
-}
 
 var onADomain = map[string]string{"octabyte:domainName": "app.example.com"}
 
@@ -32,7 +20,7 @@ func TestHTTPSOnADomainEndToEnd(t *testing.T) {
 	for _, stack := range stacks {
 		for _, mode := range modes {
 			t.Run(stack+"/"+mode.String(), func(t *testing.T) {
-				p := withConfig(t, stack, mode, onADomain)
+				p := runWith(t, stack, mode, onADomain)
 				only(t, p, "octabyte:dns:Domain")
 				cert := only(t, p, "aws:acm/certificate:Certificate")
 				validation := only(t, p, "aws:acm/certificateValidation:CertificateValidation")
@@ -102,7 +90,7 @@ func TestNoDomainNoCertificate(t *testing.T) {
 func TestSlackChannelInThePlan(t *testing.T) {
 	slack := map[string]string{"octabyte:slackWorkspaceId": "T07EA123LEP", "octabyte:slackChannelId": "C07EZ1ABC23"}
 	for _, mode := range modes {
-		p := withConfig(t, "prod", mode, slack)
+		p := runWith(t, "prod", mode, slack)
 		channel := only(t, p, "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration")
 		topic := only(t, p, "aws:sns/topic:Topic")
 		assert.True(t, channel.Refers("snsTopicArns", topic, "arn"), mode.String())

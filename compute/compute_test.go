@@ -168,6 +168,10 @@ func TestNoImageMeansNoServiceAndNoTaskDefinition(t *testing.T) {
 	svc := one(t, build(t, a), "aws:ecs/service:Service")
 	assert.Equal(t, 2.0, svc.Input("desiredCount"))
 	assert.Equal(t, compute.ServiceName("test"), svc.Input("name"), "monitoring names the service before it exists")
+	// ECS refuses a second ACTIVE or DRAINING service of the same name, so a
+	// replacement (e.g. octabyte:fargateSpot switching launch type for a
+	// capacity provider) must delete the old service first.
+	assert.True(t, svc.DeleteBeforeReplace)
 }
 
 func TestContainerHardening(t *testing.T) {

@@ -2,6 +2,7 @@ package database_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,4 +83,56 @@ func TestInputsThatAreNotThePreviewAndDescribeOutputsAreErrors(t *testing.T) {
 	assert.ErrorContains(t, err, "pulumi preview --json")
 	_, err = database.ClassifyDrift(strings.NewReader(`{"steps":[]}`), strings.NewReader("An error occurred (AccessDenied)"))
 	assert.ErrorContains(t, err, "describe-db-instances")
+}
+
+// rdsStep is a preview of one update of the instance octabyte-prod: key
+// from current to want; pending is what RDS reports queued for it.
+func rdsStep(t *testing.T, op, key string, current, want, pending any) database.DriftReport {
+	t.Helper()
+	step := map[string]any{
+		"op": op, "urn": "urn:pulumi:prod::octabyte::octabyte:database:Database$aws:rds/instance:Instance::db",
+		"diffReasons": []string{},
+		"oldState":    map[string]any{"type": "aws:rds/instance:Instance", "outputs": map[string]any{"identifier": "octabyte-prod", key: current}},
+		"newState":    map[string]any{"type": "aws:rds/instance:Instance", "inputs": map[string]any{key: want}},
+	}
+	if key != "" {
+		step["diffReasons"] = []string{key}
+	}
+	db := map[string]any{"DBInstanceIdentifier": "octabyte-prod", "PreferredMaintenanceWindow": "sun:20:30-sun:21:30", "PendingModifiedValues": map[string]any{}}
+	if pending != nil {
+		db["PendingModifiedValues"] = pending
+	}
+	preview, err := json.Marshal(map[string]any{"steps": []any{step}})
+	require.NoError(t, err)
+	instances, err := json.Marshal(map[string]any{"DBInstances": []any{db}})
+	require.NoError(t, err)
+	rep, err := database.ClassifyDrift(bytes.NewReader(preview), bytes.NewReader(instances))
+	require.NoError(t, err)
+	return rep
+}
+
+// What RDS reports pending must be what the program asks for, field by
+// field as RDS spells it; anything else, or any other operation, is drift.
+// Steps that change nothing are neither.
+func TestPendingMeansRDSQueuedExactlyTheProgramsValue(t *testing.T) {
+	exports := []string{"postgresql", "upgrade"}
+	disable := map[string]any{"PendingCloudwatchLogsExports": map[string]any{"LogTypesToDisable": []string{"upgrade"}}}
+	enable := map[string]any{"PendingCloudwatchLogsExports": map[string]any{"LogTypesToEnable": []string{"iam-db-auth-error"}}}
+	for name, tc := range map[string]struct {
+		rep  database.DriftReport
+		want string // pending, drift or nothing
+	}{
+		"a major version queued as its first minor": {rdsStep(t, "update", "engineVersion", "16.4", "17", map[string]any{"EngineVersion": "17.2"}), "pending"},
+		"another major that starts alike":           {rdsStep(t, "update", "engineVersion", "16.4", "17", map[string]any{"EngineVersion": "170.1"}), "drift"},
+		"the log export RDS will disable":           {rdsStep(t, "update", "enabledCloudwatchLogsExports", exports, []string{"postgresql"}, disable), "pending"},
+		"a log export change the other way":         {rdsStep(t, "update", "enabledCloudwatchLogsExports", exports, []string{"postgresql"}, enable), "drift"},
+		"a replacement, whatever RDS has queued":    {rdsStep(t, "replace", "allocatedStorage", 20, 30, map[string]any{"AllocatedStorage": 30}), "drift"},
+		"an update that names no input":             {rdsStep(t, "update", "", nil, nil, nil), "drift"},
+		"a read":                                    {rdsStep(t, "read", "allocatedStorage", 20, 30, nil), "nothing"},
+		"a refresh":                                 {rdsStep(t, "refresh", "allocatedStorage", 20, 30, nil), "nothing"},
+		"a discarded read":                          {rdsStep(t, "discard", "allocatedStorage", 20, 30, nil), "nothing"},
+	} {
+		assert.Len(t, tc.rep.Pending, map[string]int{"pending": 1}[tc.want], name)
+		assert.Len(t, tc.rep.Drift, map[string]int{"drift": 1}[tc.want], name)
+	}
 }

@@ -15,7 +15,7 @@ import (
 const StackTag = "octabyte:database"
 
 // Deployed is what AWS reports for an existing instance: the settings a
-// change of which would replace or irreversibly upgrade it.
+// change of which would replace, rename or irreversibly upgrade it.
 type Deployed struct {
 	Identifier    string
 	DBName        string
@@ -23,30 +23,44 @@ type Deployed struct {
 	EngineVersion string // full version, e.g. 17.4
 }
 
+// Effect is what a change does to the live instance.
+type Effect int
+
+const (
+	// Replaces: a new, empty instance; the old one is deleted. In the
+	// Terraform-bridged provider db_name and username force a new instance
+	// (RDS cannot rename a database or its master user).
+	Replaces Effect = iota
+	// Renames: the identifier is changed in place (ModifyDBInstance
+	// NewDBInstanceIdentifier; terraform-provider-aws 5.0.0, #31232, under
+	// pulumi-aws v6): the endpoint changes and the instance reboots.
+	Renames
+	// Upgrades: a new engine major, an in-place upgrade RDS only runs with
+	// AllowMajorVersionUpgrade and never reverses.
+	Upgrades
+)
+
 // Change is one such setting that differs between AWS and the config.
 type Change struct {
 	Key      string // the config key (octabyte:<key>), or the identifier's source
 	From, To string
-	Replaces bool // false: an in-place major upgrade (irreversible, with downtime)
+	Effect   Effect
 }
 
-// Changes lists the settings of want that would replace live, or upgrade
-// its major version. In the Terraform-bridged provider identifier, db_name
-// and username force a new instance (RDS cannot rename a database or its
-// master user); a new engine major is an in-place upgrade RDS only runs
-// with AllowMajorVersionUpgrade and never reverses.
+// Changes lists the settings of want that would replace, rename or
+// major-upgrade live.
 func Changes(live Deployed, want DatabaseArgs) []Change {
 	var out []Change
-	add := func(key, from, to string, replaces bool) {
+	add := func(key, from, to string, effect Effect) {
 		if from != to {
-			out = append(out, Change{Key: key, From: from, To: to, Replaces: replaces})
+			out = append(out, Change{Key: key, From: from, To: to, Effect: effect})
 		}
 	}
-	add("identifier (octabyte-<stack>)", live.Identifier, want.Identifier, true)
-	add("dbName", live.DBName, want.DBName, true)
-	add("dbUsername", live.Username, want.Username, true)
+	add("identifier (octabyte-<stack>)", live.Identifier, want.Identifier, Renames)
+	add("dbName", live.DBName, want.DBName, Replaces)
+	add("dbUsername", live.Username, want.Username, Replaces)
 	major, _, _ := strings.Cut(live.EngineVersion, ".")
-	add("dbEngineVersion", major, want.EngineVersion, false)
+	add("dbEngineVersion", major, want.EngineVersion, Upgrades)
 	return out
 }
 
@@ -80,7 +94,7 @@ func stackTagValue(ctx *pulumi.Context) string { return ctx.Project() + "/" + ct
 
 // GuardReplacement compares the config with the stack's instance in AWS
 // before anything is registered. With Protect (prod) a change that would
-// replace or major-upgrade the database is refused with the safe path;
+// replace, rename or major-upgrade the database is refused with the safe path;
 // without it, it is returned as a warning.
 func GuardReplacement(ctx *pulumi.Context, args *DatabaseArgs) (warnings []string, err error) {
 	a := args.withDefaults(ctx.Stack())
@@ -99,7 +113,7 @@ func GuardReplacement(ctx *pulumi.Context, args *DatabaseArgs) (warnings []strin
 		}
 	}
 	if len(refused) > 0 {
-		return nil, fmt.Errorf("refused: octabyte:protectResources is true and the config would replace or upgrade the database\n%s\n"+
+		return nil, fmt.Errorf("refused: octabyte:protectResources is true and the config would replace, rename or upgrade the database\n%s\n"+
 			"If the data is safe elsewhere and the replacement is intended, lift the protection for one update: "+
 			"`pulumi config set octabyte:protectResources false`, `pulumi up`, then set it back to true (README: Changes that replace the database)",
 			strings.Join(refused, "\n"))
@@ -108,9 +122,14 @@ func GuardReplacement(ctx *pulumi.Context, args *DatabaseArgs) (warnings []strin
 }
 
 func (c Change) explain(identifier string) string {
-	if c.Replaces {
+	switch c.Effect {
+	case Replaces:
 		return fmt.Sprintf("%s: %q in AWS, %q in the config: the change replaces the database %s "+
 			"(a new, empty instance; the old one is deleted, keeping only its final snapshot when octabyte:dbFinalSnapshot is true)",
+			c.Key, c.From, c.To, identifier)
+	case Renames:
+		return fmt.Sprintf("%s: %q in AWS, %q in the config: the change renames the database %s in place "+
+			"(its endpoint changes: the old name stops resolving at once, the new one within about 10 minutes, and the instance reboots)",
 			c.Key, c.From, c.To, identifier)
 	}
 	return fmt.Sprintf("%s: PostgreSQL %s in AWS, %s in the config: the change upgrades the database %s in place "+
@@ -121,7 +140,12 @@ func (c Change) explain(identifier string) string {
 func (c Change) safePath(live Deployed, want DatabaseArgs) string {
 	id := live.Identifier
 	snapshot := fmt.Sprintf("aws rds create-db-snapshot --db-instance-identifier %s --db-snapshot-identifier %s-before-change", id, id)
-	if !c.Replaces {
+	switch c.Effect {
+	case Renames:
+		return fmt.Sprintf("  safe path: 1. snapshot: %s\n"+
+			"             2. in a quiet hour, lift protection for one `pulumi up` with octabyte:dbApplyImmediately true (else RDS waits for the maintenance window): RDS renames %s to %s and the service is redeployed with the new endpoint; expect minutes without a database",
+			snapshot, id, c.To)
+	case Upgrades:
 		return fmt.Sprintf("  safe path: 1. snapshot: %s\n"+
 			"             2. rehearse on a restored copy: aws rds restore-db-instance-from-db-snapshot --db-snapshot-identifier %s-before-change --db-instance-identifier %s-upgrade-test, then upgrade the copy and test the app against it\n"+
 			"             3. upgrade: aws rds modify-db-instance --db-instance-identifier %s --engine-version %s --allow-major-version-upgrade --db-parameter-group-name default.postgres%s --apply-immediately\n"+

@@ -12,17 +12,17 @@ import (
 	"github.com/octabyte/octabyte/plan"
 )
 
-func TestChangesListWhatReplacesOrUpgrades(t *testing.T) {
+func TestChangesListWhatReplacesRenamesOrUpgrades(t *testing.T) {
 	live := database.Deployed{Identifier: "octabyte-prod", DBName: "octabyte", Username: "octabyte", EngineVersion: "17.4"}
 	want := database.DatabaseArgs{Identifier: "octabyte-prod", DBName: "octabyte", Username: "octabyte", EngineVersion: "17"}
 	assert.Empty(t, database.Changes(live, want), "a minor version AWS applied is no change")
 
 	want.DBName, want.Username, want.EngineVersion, want.Identifier = "app", "admin1", "18", "octabyte-production"
 	assert.Equal(t, []database.Change{
-		{Key: "identifier (octabyte-<stack>)", From: "octabyte-prod", To: "octabyte-production", Replaces: true},
-		{Key: "dbName", From: "octabyte", To: "app", Replaces: true},
-		{Key: "dbUsername", From: "octabyte", To: "admin1", Replaces: true},
-		{Key: "dbEngineVersion", From: "17", To: "18", Replaces: false},
+		{Key: "identifier (octabyte-<stack>)", From: "octabyte-prod", To: "octabyte-production", Effect: database.Renames},
+		{Key: "dbName", From: "octabyte", To: "app", Effect: database.Replaces},
+		{Key: "dbUsername", From: "octabyte", To: "admin1", Effect: database.Replaces},
+		{Key: "dbEngineVersion", From: "17", To: "18", Effect: database.Upgrades},
 	}, database.Changes(live, want))
 }
 
@@ -80,6 +80,11 @@ func TestARenamedIdentifierIsFoundByTheStackTag(t *testing.T) {
 	_, err := guard(t, database.DatabaseArgs{Protect: true}, old)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `"octabyte-prod-old" in AWS, "octabyte-prod" in the config`)
+	// pulumi-aws v6 renames in place (terraform-provider-aws 5.0.0): no data
+	// is lost, but the endpoint changes and the instance reboots.
+	assert.Contains(t, err.Error(), "renames the database octabyte-prod-old in place")
+	assert.NotContains(t, err.Error(), "replaces the database")
+	assert.Contains(t, err.Error(), "RDS renames octabyte-prod-old to octabyte-prod")
 
 	other := deployedInstance("octabyte-prod-old", "octabyte", "octabyte", "17.4", map[string]any{database.StackTag: "octabyte/staging"})
 	_, err = guard(t, database.DatabaseArgs{Protect: true}, other)

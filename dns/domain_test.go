@@ -3,6 +3,7 @@ package dns_test
 import (
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -120,4 +121,32 @@ func TestAZoneThatDoesNotServeTheNameIsAnError(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "hosted zone Z0123456789ABCDEFGHIJ is example.org, which does not serve app.example.com")
 	assert.Empty(t, p.Resources)
+}
+
+// privateZoneAccount answers every zone lookup with a private zone and
+// records the resources registered.
+type privateZoneAccount struct{ registered []string }
+
+func (m *privateZoneAccount) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	m.registered = append(m.registered, args.TypeToken)
+	return args.Name + "-id", args.Inputs, nil
+}
+
+func (m *privateZoneAccount) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return resource.NewPropertyMapFromMap(map[string]any{
+		"id": "Z0PRIVATE", "zoneId": "Z0PRIVATE", "name": "example.com", "privateZone": true,
+	}), nil
+}
+
+// A private zone serves no public resolver: ACM could never validate the
+// certificate and browsers could never find the name.
+func TestAPrivateZoneIsAnError(t *testing.T) {
+	account := &privateZoneAccount{}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		_, err := dns.NewDomain(ctx, "domain", &dns.DomainArgs{Name: "app.example.com", HostedZoneID: "Z0PRIVATE"})
+		return err
+	}, pulumi.WithMocks(plan.Project, "test", account))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "hosted zone Z0PRIVATE (example.com) is private")
+	assert.Empty(t, account.registered, "refused before anything is registered")
 }

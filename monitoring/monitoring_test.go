@@ -478,6 +478,14 @@ func TestNATInstanceAlarmRebootsAndNotifies(t *testing.T) {
 	assert.Equal(t, map[string]any{"InstanceId": "i-0123456789abcdef0"}, alarm.Input("dimensions"))
 	assert.Equal(t, 1.0, alarm.Input("threshold"))
 	assert.Equal(t, "GreaterThanOrEqualToThreshold", alarm.Input("comparisonOperator"))
+	// Status checks are published each minute: three failed minutes in a
+	// row reboot it, not one blip. No data (the instance starting, a gap
+	// CloudWatch documents for EC2 metrics) never reboots it.
+	assert.Equal(t, "Maximum", alarm.Input("statistic"))
+	assert.Equal(t, 60.0, alarm.Input("period"))
+	assert.Equal(t, 3.0, alarm.Input("evaluationPeriods"))
+	assert.Equal(t, 3.0, alarm.Input("datapointsToAlarm"))
+	assert.Equal(t, "notBreaching", alarm.Input("treatMissingData"))
 	topic := one(t, p, "aws:sns/topic:Topic").Outputs["arn"]
 	assert.ElementsMatch(t, []any{topic, "arn:aws:automate:ap-south-1:ec2:reboot"}, alarm.Input("alarmActions"))
 	assert.Equal(t, []any{topic}, alarm.Input("okActions"))
@@ -554,6 +562,7 @@ func TestSlackChannelGetsTheAlarmsWithALeastPrivilegeRole(t *testing.T) {
 	assert.Equal(t, role.Outputs["arn"], channel.Input("iamRoleArn"))
 	assert.Equal(t, []any{"arn:aws:iam::aws:policy/CloudWatchReadOnlyAccess"}, channel.Input("guardrailPolicyArns"), "Chatbot's default guardrail is AdministratorAccess")
 	assert.Equal(t, false, channel.Input("userAuthorizationRequired"))
+	assert.Equal(t, "ERROR", channel.Input("loggingLevel"), "failed deliveries reach CloudWatch Logs")
 
 	trust := policy(t, role.Input("assumeRolePolicy"))["Statement"].([]any)[0].(map[string]any)
 	assert.Equal(t, map[string]any{"Service": "chatbot.amazonaws.com"}, trust["Principal"])
@@ -612,6 +621,7 @@ func TestNATGatewaysHaveWidgetsAndAnAlarmOnlyWhenThereAreSome(t *testing.T) {
 	}
 	assert.Equal(t, "FILL(m1, 0) + FILL(m2, 0)", queries[2].(map[string]any)["expression"])
 	assert.Equal(t, 0.0, nat.Input("threshold"))
+	assert.Equal(t, "notBreaching", nat.Input("treatMissingData"), "no data from any gateway is no error")
 
 	body := dashboard(t, p, "infrastructure")
 	titles := widgetTitles(body, "metric")

@@ -45,55 +45,33 @@ func KeyPolicy(accountID string) policydoc.Document {
 			Action:    "kms:*",
 			Resource:  "*",
 		},
-		policydoc.Statement{
-			Sid:       "CloudWatchAlarmsEncrypt",
-			Effect:    "Allow",
-			Principal: map[string]any{"Service": CloudWatchPrincipal},
-			Action:    CloudWatchKeyActions,
-			Resource:  "*",
-			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": accountID}},
-		},
+		encrypts("CloudWatchAlarmsEncrypt", CloudWatchPrincipal, accountID),
 		// AWS Budgets is another of the SNS guide's event sources that need
 		// the same grant to publish to an encrypted topic.
-		policydoc.Statement{
-			Sid:       "BudgetsEncrypt",
-			Effect:    "Allow",
-			Principal: map[string]any{"Service": BudgetsPrincipal},
-			Action:    CloudWatchKeyActions,
-			Resource:  "*",
-			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": accountID}},
-		},
+		encrypts("BudgetsEncrypt", BudgetsPrincipal, accountID),
 	)
+}
+
+// encrypts lets a service, acting for this account, use the topic key.
+func encrypts(sid, service, accountID string) policydoc.Statement {
+	return policydoc.Statement{
+		Sid:       sid,
+		Effect:    "Allow",
+		Principal: map[string]any{"Service": service},
+		Action:    CloudWatchKeyActions,
+		Resource:  "*",
+		Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": accountID}},
+	}
 }
 
 // TopicPolicy lets only this stack's alarms and this account's budgets
 // publish, and only over TLS.
 func TopicPolicy(topicArn, region, accountID, stack string) policydoc.Document {
 	return policydoc.New(
-		policydoc.Statement{
-			Sid:       "CloudWatchAlarmsPublish",
-			Effect:    "Allow",
-			Principal: map[string]any{"Service": CloudWatchPrincipal},
-			Action:    "sns:Publish",
-			Resource:  topicArn,
-			Condition: map[string]map[string]any{
-				"StringEquals": {"aws:SourceAccount": accountID},
-				"ArnLike":      {"aws:SourceArn": alarmSourceArn(region, accountID, stack)},
-			},
-		},
+		publishes("CloudWatchAlarmsPublish", CloudWatchPrincipal, topicArn, accountID, alarmSourceArn(region, accountID, stack)),
 		// As the Cost Management User Guide's "Creating an Amazon SNS topic
 		// for budget notifications" writes it: this account's budgets only.
-		policydoc.Statement{
-			Sid:       "BudgetsPublish",
-			Effect:    "Allow",
-			Principal: map[string]any{"Service": BudgetsPrincipal},
-			Action:    "sns:Publish",
-			Resource:  topicArn,
-			Condition: map[string]map[string]any{
-				"StringEquals": {"aws:SourceAccount": accountID},
-				"ArnLike":      {"aws:SourceArn": "arn:aws:budgets::" + accountID + ":*"},
-			},
-		},
+		publishes("BudgetsPublish", BudgetsPrincipal, topicArn, accountID, "arn:aws:budgets::"+accountID+":*"),
 		policydoc.Statement{
 			Sid:       "DenyInsecureTransport",
 			Effect:    "Deny",
@@ -103,6 +81,22 @@ func TopicPolicy(topicArn, region, accountID, stack string) policydoc.Document {
 			Condition: map[string]map[string]any{"Bool": {"aws:SecureTransport": "false"}},
 		},
 	)
+}
+
+// publishes lets a service publish to the topic for the sources of this
+// account that sourceArn matches.
+func publishes(sid, service, topicArn, accountID, sourceArn string) policydoc.Statement {
+	return policydoc.Statement{
+		Sid:       sid,
+		Effect:    "Allow",
+		Principal: map[string]any{"Service": service},
+		Action:    "sns:Publish",
+		Resource:  topicArn,
+		Condition: map[string]map[string]any{
+			"StringEquals": {"aws:SourceAccount": accountID},
+			"ArnLike":      {"aws:SourceArn": sourceArn},
+		},
+	}
 }
 
 type alarmTopic struct {

@@ -43,11 +43,17 @@ var SessionChannelActions = []string{
 // Guide's "NAT instances" chapter does for AL2023: IP forwarding, and
 // masquerading of the VPC's traffic out of the default interface, kept
 // across reboots by iptables-services. It reads no instance metadata.
+//
+// The public subnets assign no public IPv4 address (NoPublicIPOnLaunch), so
+// the instance reaches the package repositories only once its Elastic IP is
+// associated, which Pulumi does after the instance is running: the install
+// is retried for up to ten minutes, and the script stops if it never worked.
 func natUserData(vpcCIDR string) string {
 	return strings.Join([]string{
 		"#!/bin/bash",
 		"set -euxo pipefail",
-		"dnf install -y iptables-services",
+		"for _ in $(seq 60); do dnf install -y iptables-services && break; sleep 10; done",
+		"rpm -q iptables-services",
 		"systemctl enable --now iptables",
 		"echo 'net.ipv4.ip_forward = 1' > /etc/sysctl.d/90-nat.conf",
 		"sysctl -p /etc/sysctl.d/90-nat.conf",
@@ -136,6 +142,10 @@ func newNATInstance(ctx *pulumi.Context, a NetworkArgs, vpc *awsx.Vpc, parent pu
 		SourceDestCheck:     pulumi.Bool(false), // it forwards traffic that is neither from nor to itself
 		IamInstanceProfile:  profile.Name,
 		UserData:            pulumi.String(natUserData(a.CIDR)),
+		// The script runs at first boot only: a changed one takes effect on a
+		// new instance (by default the provider would stop and start this one,
+		// which keeps the old configuration).
+		UserDataReplaceOnChange: pulumi.Bool(true),
 		MetadataOptions: &ec2.InstanceMetadataOptionsArgs{
 			HttpTokens:              pulumi.String("required"), // IMDSv2 only
 			HttpEndpoint:            pulumi.String("enabled"),

@@ -2,6 +2,8 @@ package network_test
 
 import (
 	"encoding/json"
+	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -49,17 +51,50 @@ func TestNATInstanceIsHardened(t *testing.T) {
 	instance := only(t, natInstancePlan(t), "aws:ec2/instance:Instance")
 	assert.Equal(t, "required", instance.Input("metadataOptions.httpTokens"), "IMDSv2 only")
 	assert.Equal(t, 1.0, instance.Input("metadataOptions.httpPutResponseHopLimit"))
+	assert.Equal(t, "enabled", instance.Input("metadataOptions.httpEndpoint"), "the SSM agent reads the role's credentials from IMDS")
 	assert.Equal(t, true, instance.Input("rootBlockDevice.encrypted"))
+	assert.Equal(t, "gp3", instance.Input("rootBlockDevice.volumeType"), "what the estimate prices")
 	assert.Nil(t, instance.Input("keyName"), "no SSH key: Session Manager only")
 	assert.Equal(t, "default", instance.Input("maintenanceOptions.autoRecovery"), "EC2 recovers it from host failures")
 }
 
 func TestNATInstanceUserDataForwardsAndMasqueradesTheVPC(t *testing.T) {
-	userData := only(t, natInstancePlan(t), "aws:ec2/instance:Instance").Input("userData").(string)
+	instance := only(t, natInstancePlan(t), "aws:ec2/instance:Instance")
+	userData := instance.Input("userData").(string)
 	assert.Contains(t, userData, "net.ipv4.ip_forward = 1")
 	assert.Contains(t, userData, "-t nat -A POSTROUTING")
 	assert.Contains(t, userData, "-s 10.0.0.0/16 -j MASQUERADE", "only the VPC's own traffic")
-	assert.Contains(t, userData, "systemctl enable --now iptables", "rules survive a reboot")
+
+	bash := exec.Command("bash", "-n")
+	bash.Stdin = strings.NewReader(userData)
+	out, err := bash.CombinedOutput()
+	require.NoError(t, err, "the script parses: %s", out)
+	inOrder(t, userData,
+		// no public address until the Elastic IP is associated: retried,
+		// and the script stops if the package never arrived
+		"for _ in $(seq 60); do dnf install -y iptables-services && break; sleep 10; done", "rpm -q iptables-services",
+		"systemctl enable --now iptables",                                    // loads the saved rules at every boot
+		"> /etc/sysctl.d/90-nat.conf", "sysctl -p /etc/sysctl.d/90-nat.conf", // forwarding now and after a reboot
+		"-j MASQUERADE",
+		"iptables -F FORWARD", // iptables-services' defaults reject forwarded packets
+		"iptables -A FORWARD -s 10.0.0.0/16 -j ACCEPT",
+		"iptables -A FORWARD -d 10.0.0.0/16 -m state --state ESTABLISHED,RELATED -j ACCEPT",
+		"service iptables save", // after every rule: what a reboot or a recovery restores
+	)
+	assert.Equal(t, true, instance.Input("userDataReplaceOnChange"), "the script runs at first boot only: a new one needs a new instance")
+}
+
+// inOrder asserts that each part occurs in s after the previous one.
+func inOrder(t *testing.T, s string, parts ...string) {
+	t.Helper()
+	at := 0
+	for _, part := range parts {
+		i := strings.Index(s[at:], part)
+		if !assert.GreaterOrEqual(t, i, 0, "%q missing after position %d", part, at) {
+			return
+		}
+		at += i + len(part)
+	}
 }
 
 // The only way in is HTTPS from each private subnet (the tasks' only

@@ -37,6 +37,9 @@ type Resource struct {
 	PropertyDeps  map[string][]string `json:",omitempty"`
 	Protect       bool
 	IgnoreChanges []string `json:",omitempty"` // inputs a later update leaves as deployed
+	// DeleteBeforeReplace: a replacement deletes the old resource first
+	// (needed when a fixed name cannot exist twice).
+	DeleteBeforeReplace bool `json:",omitempty"`
 	// Transforms are the transforms declared on the resource. The engine
 	// runs them on every child, a remote component's too; the mock engine
 	// runs none, so tests apply them to the children they expect.
