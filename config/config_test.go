@@ -117,6 +117,14 @@ func TestInvalidValuesNameKeyValueAndAllowed(t *testing.T) {
 		{"octabyte:sleepSchedule", "weekdays 8-20", []string{"octabyte:sleepSchedule", "weekdays 8-20", "mon-fri 08:00-20:00"}},
 		{"octabyte:sleepSchedule", "mon-fri 20:00-08:00", []string{"octabyte:sleepSchedule", "must end after it starts"}},
 		{"octabyte:sleepTimeZone", "India/Mumbai", []string{"octabyte:sleepTimeZone", "India/Mumbai", "IANA time zone"}},
+		// Go reads both as a zone (the machine's, UTC); EventBridge Scheduler
+		// takes neither.
+		{"octabyte:sleepTimeZone", "Local", []string{"octabyte:sleepTimeZone", `"Local"`, "IANA time zone"}},
+		{"octabyte:sleepTimeZone", "", []string{"octabyte:sleepTimeZone", `""`, "IANA time zone"}},
+		{"octabyte:budgetMarginPercent", "1001", []string{"octabyte:budgetMarginPercent", "between 0 and 1000"}},
+		{"octabyte:domainName", longDomain(254), []string{"octabyte:domainName", "lowercase DNS name"}}, // DNS names stop at 253 characters
+		{"octabyte:hostedZoneId", "Z" + strings.Repeat("A", 32), []string{"octabyte:hostedZoneId", "Route 53 hosted zone id"}},
+		{"octabyte:slackChannelId", "D07EZ1ABC23", []string{"octabyte:slackChannelId", "Slack channel id"}}, // a direct message, not a channel
 		{"octabyte:iamPermissionsBoundaryArn", "my-boundary", []string{"octabyte:iamPermissionsBoundaryArn", "my-boundary", "IAM policy ARN", `"none"`}},
 		{"octabyte:iamPermissionsBoundaryArn", "arn:aws:iam::123456789012:role/x", []string{"octabyte:iamPermissionsBoundaryArn", "IAM policy ARN"}},
 	}
@@ -232,6 +240,20 @@ func TestBackupAndMaintenanceWindows(t *testing.T) {
 			assert.Contains(t, err.Error(), "overlaps octabyte:dbBackupWindow")
 		}
 	}
+}
+
+// Tasks without internet egress pull image layers from S3 through the
+// gateway endpoint: turning it off with private endpoints on is an error.
+func TestPrivateEndpointsNeedTheS3GatewayEndpoint(t *testing.T) {
+	cfg := stackConfig(t, "staging")
+	cfg["octabyte:privateEndpoints"], cfg["octabyte:s3GatewayEndpoint"] = "true", "false"
+	_, err := parse("staging", cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `octabyte:s3GatewayEndpoint = "false": must be true when octabyte:privateEndpoints is true`)
+
+	cfg["octabyte:privateEndpoints"] = "false"
+	_, err = parse("staging", cfg)
+	assert.NoError(t, err, "without private endpoints NAT carries the layers")
 }
 
 // Fargate Spot runs ARM64 tasks on platform 1.4.0 or later (ECS API
@@ -364,19 +386,22 @@ func normalize(v any) string {
 	return string(b)
 }
 
-// The staging-only cost levers are refused in production, naming the key.
+// The staging-only cost levers are refused in production (a stack named
+// prod or production), naming the key.
 func TestProductionRejectsStagingOnlyLevers(t *testing.T) {
 	for key, value := range map[string]string{"octabyte:natGateways": "instance", "octabyte:sleepSchedule": "mon-fri 08:00-20:00"} {
-		cfg := stackConfig(t, "prod")
-		cfg[key] = value
-		_, err := parse("prod", cfg)
-		require.Error(t, err, key)
-		assert.Contains(t, err.Error(), key)
-		assert.Contains(t, err.Error(), "production")
+		for _, stack := range []string{"prod", "production"} {
+			cfg := stackConfig(t, "prod")
+			cfg[key] = value
+			_, err := parse(stack, cfg)
+			require.Error(t, err, "%s in %s", key, stack)
+			assert.Contains(t, err.Error(), key)
+			assert.Contains(t, err.Error(), "production")
+		}
 
-		cfg = stackConfig(t, "staging")
+		cfg := stackConfig(t, "staging")
 		cfg[key] = value
-		_, err = parse("staging", cfg)
+		_, err := parse("staging", cfg)
 		assert.NoError(t, err, "%s=%s is a staging lever", key, value)
 	}
 }
@@ -398,6 +423,11 @@ func TestSleepScheduleIsParsedWithItsTimeZone(t *testing.T) {
 	assert.Nil(t, c.Sleep, "staging is awake all week unless asked")
 }
 
+// longDomain is a name of n characters (n > 196) with labels of at most 63.
+func longDomain(n int) string {
+	return strings.Repeat(strings.Repeat("a", 63)+".", 3) + strings.Repeat("b", n-192-4) + ".com"
+}
+
 func TestDomainAndSlackSettingsAreAccepted(t *testing.T) {
 	cfg := stackConfig(t, "prod")
 	cfg["octabyte:domainName"] = "app.example.co.in"
@@ -413,7 +443,7 @@ func TestDomainAndSlackSettingsAreAccepted(t *testing.T) {
 	assert.NotContains(t, strings.Join(c.Warnings, "\n"), "plain HTTP")
 	assert.NoError(t, c.DeployError(true))
 
-	for _, name := range []string{"example.com", "xn--80ak6aa92e.com", "a-b.example.com"} {
+	for _, name := range []string{"example.com", "xn--80ak6aa92e.com", "a-b.example.com", longDomain(253)} {
 		cfg := stackConfig(t, "staging")
 		cfg["octabyte:domainName"] = name
 		_, err := parse("staging", cfg)
