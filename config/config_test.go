@@ -414,7 +414,8 @@ func TestSleepScheduleIsParsedWithItsTimeZone(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, c.Sleep)
 	assert.Equal(t, "Asia/Kolkata", c.Sleep.TimeZone)
-	assert.InDelta(t, 60.0/168, c.Cost.AwakeFraction, 1e-9, "the estimate prices the awake hours")
+	assert.InDelta(t, 60.0/168, c.Cost.AwakeFraction, 1e-9, "the estimate prices the tasks' awake hours")
+	assert.InDelta(t, 62.5/168, c.Cost.DatabaseAwakeFraction, 1e-9, "and the database's, 20 minutes before to 10 minutes after")
 	assert.True(t, c.Compute.ScheduledDesiredCount, "the schedule owns the desired count")
 	assert.True(t, c.Monitoring.ScheduledActions, "the schedule owns the alarm actions")
 

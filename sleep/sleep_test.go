@@ -65,9 +65,11 @@ func TestAwakeFraction(t *testing.T) {
 	w, err := sleep.ParseWindow("mon-fri 08:00-20:00")
 	require.NoError(t, err)
 	assert.InDelta(t, 60.0/168, w.AwakeFraction(), 1e-9, "60 of a week's 168 hours")
+	assert.InDelta(t, 5*(12*60+20+10)/(168*60.0), w.DatabaseAwakeFraction(), 1e-9, "the database also runs 20 minutes before and 10 after")
 	w, err = sleep.ParseWindow("daily 00:20-23:40")
 	require.NoError(t, err)
 	assert.InDelta(t, (23*60+20)/1440.0, w.AwakeFraction(), 1e-9)
+	assert.InDelta(t, (23*60+50)/1440.0, w.DatabaseAwakeFraction(), 1e-9)
 }
 
 var alarmNames = []string{"octabyte-test-ecs-cpu-high", "octabyte-test-db-cpu-high"}
