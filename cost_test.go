@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/octabyte/octabyte/appmetrics"
+	"github.com/octabyte/octabyte/config"
 	"github.com/octabyte/octabyte/cost"
 	"github.com/octabyte/octabyte/internal/cli"
 	"github.com/octabyte/octabyte/plan"
@@ -133,10 +134,16 @@ func TestCostTargets(t *testing.T) {
 	}
 }
 
+// The whole running stack, budget included (cli.Price leaves it out).
 func TestEveryResourceTypeIsPricedOrKnownFree(t *testing.T) {
 	for _, stack := range stacks {
-		e := estimateWith(t, stack, nil)
+		p := runStack(t, stack)
+		parsed, err := config.Parse(stack, cli.Lookup(p.Config))
+		require.NoError(t, err)
+		e, err := cost.New(p, parsed.Cost)
+		require.NoError(t, err)
 		assert.Empty(t, e.NotPriced, stack)
+		assert.Contains(t, e.Free, "aws:budgets/budget:Budget", stack)
 		assert.Greater(t, e.Total, 0.0)
 	}
 }
