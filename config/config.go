@@ -215,6 +215,9 @@ func warnings(c *Config) []string {
 	if c.Production && c.Domain.Name == "" && c.Domain.CertificateArn == "" {
 		w = append(w, noHTTPSNotice(c.Stack))
 	}
+	if notice := backupWhileAsleep(c.Sleep, c.Database.BackupWindow); notice != "" {
+		w = append(w, notice)
+	}
 	if !c.Monitoring.NotifiesSomebody() {
 		notice := "alarms reach nobody: " + monitoring.NoDestinationNotice
 		if c.Production {

@@ -429,6 +429,41 @@ func longDomain(n int) string {
 	return strings.Repeat(strings.Repeat("a", 63)+".", 3) + strings.Repeat("b", n-192-4) + ".com"
 }
 
+// RDS takes no automated backup of a stopped instance: a backup window
+// (UTC) that always falls in the database's sleep is a warning, in either
+// half of a daylight-saving year.
+func TestABackupWindowWhileTheDatabaseSleepsIsAWarning(t *testing.T) {
+	for _, tc := range []struct {
+		schedule, zone, backup string
+		warn                   bool
+	}{
+		{"mon-fri 08:00-20:00", "UTC", "19:00-20:00", false},
+		{"mon-fri 08:00-20:00", "Asia/Kolkata", "19:00-20:00", true}, // 00:30 in India
+		{"mon-fri 08:00-20:00", "Asia/Kolkata", "03:00-03:30", false},
+		{"mon-fri 08:00-20:00", "Asia/Kolkata", "14:30-15:00", false}, // the database stops at 20:10 in India
+		{"mon-fri 08:00-20:00", "Asia/Kolkata", "14:40-15:10", true},
+		{"mon-fri 08:00-19:00", "Europe/London", "18:40-19:10", true}, // 19:10 is after the stop in summer (BST)
+		{"mon-fri 08:00-19:00", "Europe/London", "17:40-18:10", false},
+		{"mon-fri 09:00-17:00", "America/New_York", "13:00-13:30", true},  // the database starts at 13:40 UTC in winter (EST)
+		{"mon-fri 09:00-17:00", "America/New_York", "21:30-22:00", true},  // and stops at 21:10 UTC in summer (EDT)
+		{"mon-fri 09:00-17:00", "America/New_York", "14:00-14:30", false}, // awake both ways
+	} {
+		cfg := stackConfig(t, "staging")
+		cfg["octabyte:sleepSchedule"], cfg["octabyte:sleepTimeZone"], cfg["octabyte:dbBackupWindow"] = tc.schedule, tc.zone, tc.backup
+		c, err := parse("staging", cfg)
+		require.NoError(t, err)
+		warnings := strings.Join(c.Warnings, "\n")
+		if tc.warn {
+			assert.Contains(t, warnings, "octabyte:dbBackupWindow "+tc.backup+" (UTC) falls while the database sleeps", "%+v", tc)
+		} else {
+			assert.NotContains(t, warnings, "octabyte:dbBackupWindow", "%+v", tc)
+		}
+	}
+	c, err := parse("staging", stackConfig(t, "staging"))
+	require.NoError(t, err)
+	assert.NotContains(t, strings.Join(c.Warnings, "\n"), "octabyte:dbBackupWindow", "a stack that never sleeps")
+}
+
 func TestDomainAndSlackSettingsAreAccepted(t *testing.T) {
 	cfg := stackConfig(t, "prod")
 	cfg["octabyte:domainName"] = "app.example.co.in"
