@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/octabyte/octabyte/appmetrics"
+	"github.com/octabyte/octabyte/config"
 	"github.com/octabyte/octabyte/cost"
 	"github.com/octabyte/octabyte/internal/cli"
 	"github.com/octabyte/octabyte/plan"
@@ -68,7 +69,7 @@ func TestBudgetIsTheEstimatePlusTheMargin(t *testing.T) {
 // The plan lists every lever the stack does not use yet with what it saves,
 // computed by planning the stack with it: staging's include the NAT
 // instance and the sleep schedule, prod's never do (production refuses
-// them).
+// them). A lever that saves less than 10 cents a month is left out.
 func TestPlanListsTheLeversNotUsedYet(t *testing.T) {
 	levers := func(stack string, changes map[string]string) map[string]float64 {
 		raw := stackFileWith(t, stack, changes)
@@ -79,12 +80,24 @@ func TestPlanListsTheLeversNotUsedYet(t *testing.T) {
 		out := map[string]float64{}
 		for i, l := range found {
 			out[l.Setting()] = l.Monthly
-			assert.Less(t, l.Monthly, 0.0, l.Setting())
 			if i > 0 {
 				assert.LessOrEqual(t, found[i-1].Monthly, l.Monthly, "most savings first")
 			}
-			cheaper := estimateWith(t, stack, mergeMaps(changes, map[string]string{"octabyte:" + l.Key: l.Value}))
-			assert.InDelta(t, cheaper.Total-base.Total, l.Monthly, 0.005, "the saving is the plan with the lever minus the plan without")
+		}
+		for _, l := range cost.Levers {
+			monthly, listed := out[l.Setting()]
+			cheaper, err := cli.Price(run, stack, mergeMaps(raw, map[string]string{"octabyte:" + l.Key: l.Value}))
+			if err != nil {
+				assert.False(t, listed, "%s: %s refuses it", l.Setting(), stack)
+				continue
+			}
+			saving := math.Round((cheaper.Total-base.Total)*100) / 100
+			if saving <= -0.10 {
+				assert.True(t, listed, "%s saves %.2f on %s", l.Setting(), -saving, stack)
+				assert.InDelta(t, saving, monthly, 0.005, "the saving is the plan with the lever minus the plan without")
+			} else {
+				assert.False(t, listed, "%s saves %.2f on %s: under 10 cents, or nothing", l.Setting(), -saving, stack)
+			}
 		}
 		return out
 	}
@@ -133,10 +146,16 @@ func TestCostTargets(t *testing.T) {
 	}
 }
 
+// The whole running stack, budget included (cli.Price leaves it out).
 func TestEveryResourceTypeIsPricedOrKnownFree(t *testing.T) {
 	for _, stack := range stacks {
-		e := estimateWith(t, stack, nil)
+		p := runStack(t, stack)
+		parsed, err := config.Parse(stack, cli.Lookup(p.Config))
+		require.NoError(t, err)
+		e, err := cost.New(p, parsed.Cost)
+		require.NoError(t, err)
 		assert.Empty(t, e.NotPriced, stack)
+		assert.Contains(t, e.Free, "aws:budgets/budget:Budget", stack)
 		assert.Greater(t, e.Total, 0.0)
 	}
 }

@@ -166,12 +166,10 @@ func run(ctx *pulumi.Context) error {
 
 // budgetLimit is the plan's own monthly estimate plus the margin: the
 // program prices itself offline, running once more under the mock engine
-// (a fraction of a second), with the budget left out so it does not recurse
-// (a budget without actions costs nothing).
+// (a fraction of a second); cli.Price leaves the budget out, so this does
+// not recurse.
 func budgetLimit(ctx *pulumi.Context, cfg *config.Config) (float64, error) {
-	raw := config.Raw(ctx)
-	raw[config.Namespace+":budget"] = "false"
-	estimate, err := cli.Price(run, ctx.Stack(), raw)
+	estimate, err := cli.Price(run, ctx.Stack(), config.Raw(ctx))
 	if err != nil {
 		return 0, fmt.Errorf("pricing the stack for its budget: %w", err)
 	}

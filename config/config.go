@@ -190,7 +190,7 @@ func read(r *reader, stack string) *Config {
 	}
 	c.Monitoring.Budget.TagKey, c.Monitoring.Budget.TagValue = "Environment", c.DefaultTags["Environment"]
 	if c.Sleep = readSleep(r, stack); c.Sleep != nil {
-		c.Cost.AwakeFraction = c.Sleep.AwakeFraction()
+		c.Cost.AwakeFraction, c.Cost.DatabaseAwakeFraction = c.Sleep.AwakeFraction(), c.Sleep.DatabaseAwakeFraction()
 		c.Compute.ScheduledDesiredCount = true
 		c.Monitoring.ScheduledActions = true
 	}
@@ -214,6 +214,9 @@ func warnings(c *Config) []string {
 	}
 	if c.Production && c.Domain.Name == "" && c.Domain.CertificateArn == "" {
 		w = append(w, noHTTPSNotice(c.Stack))
+	}
+	if notice := backupWhileAsleep(c.Sleep, c.Database.BackupWindow); notice != "" {
+		w = append(w, notice)
 	}
 	if !c.Monitoring.NotifiesSomebody() {
 		notice := "alarms reach nobody: " + monitoring.NoDestinationNotice

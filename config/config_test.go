@@ -117,6 +117,14 @@ func TestInvalidValuesNameKeyValueAndAllowed(t *testing.T) {
 		{"octabyte:sleepSchedule", "weekdays 8-20", []string{"octabyte:sleepSchedule", "weekdays 8-20", "mon-fri 08:00-20:00"}},
 		{"octabyte:sleepSchedule", "mon-fri 20:00-08:00", []string{"octabyte:sleepSchedule", "must end after it starts"}},
 		{"octabyte:sleepTimeZone", "India/Mumbai", []string{"octabyte:sleepTimeZone", "India/Mumbai", "IANA time zone"}},
+		// Go reads both as a zone (the machine's, UTC); EventBridge Scheduler
+		// takes neither.
+		{"octabyte:sleepTimeZone", "Local", []string{"octabyte:sleepTimeZone", `"Local"`, "IANA time zone"}},
+		{"octabyte:sleepTimeZone", "", []string{"octabyte:sleepTimeZone", `""`, "IANA time zone"}},
+		{"octabyte:budgetMarginPercent", "1001", []string{"octabyte:budgetMarginPercent", "between 0 and 1000"}},
+		{"octabyte:domainName", longDomain(254), []string{"octabyte:domainName", "lowercase DNS name"}}, // DNS names stop at 253 characters
+		{"octabyte:hostedZoneId", "Z" + strings.Repeat("A", 32), []string{"octabyte:hostedZoneId", "Route 53 hosted zone id"}},
+		{"octabyte:slackChannelId", "D07EZ1ABC23", []string{"octabyte:slackChannelId", "Slack channel id"}}, // a direct message, not a channel
 		{"octabyte:iamPermissionsBoundaryArn", "my-boundary", []string{"octabyte:iamPermissionsBoundaryArn", "my-boundary", "IAM policy ARN", `"none"`}},
 		{"octabyte:iamPermissionsBoundaryArn", "arn:aws:iam::123456789012:role/x", []string{"octabyte:iamPermissionsBoundaryArn", "IAM policy ARN"}},
 	}
@@ -232,6 +240,20 @@ func TestBackupAndMaintenanceWindows(t *testing.T) {
 			assert.Contains(t, err.Error(), "overlaps octabyte:dbBackupWindow")
 		}
 	}
+}
+
+// Tasks without internet egress pull image layers from S3 through the
+// gateway endpoint: turning it off with private endpoints on is an error.
+func TestPrivateEndpointsNeedTheS3GatewayEndpoint(t *testing.T) {
+	cfg := stackConfig(t, "staging")
+	cfg["octabyte:privateEndpoints"], cfg["octabyte:s3GatewayEndpoint"] = "true", "false"
+	_, err := parse("staging", cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `octabyte:s3GatewayEndpoint = "false": must be true when octabyte:privateEndpoints is true`)
+
+	cfg["octabyte:privateEndpoints"] = "false"
+	_, err = parse("staging", cfg)
+	assert.NoError(t, err, "without private endpoints NAT carries the layers")
 }
 
 // Fargate Spot runs ARM64 tasks on platform 1.4.0 or later (ECS API
@@ -364,19 +386,22 @@ func normalize(v any) string {
 	return string(b)
 }
 
-// The staging-only cost levers are refused in production, naming the key.
+// The staging-only cost levers are refused in production (a stack named
+// prod or production), naming the key.
 func TestProductionRejectsStagingOnlyLevers(t *testing.T) {
 	for key, value := range map[string]string{"octabyte:natGateways": "instance", "octabyte:sleepSchedule": "mon-fri 08:00-20:00"} {
-		cfg := stackConfig(t, "prod")
-		cfg[key] = value
-		_, err := parse("prod", cfg)
-		require.Error(t, err, key)
-		assert.Contains(t, err.Error(), key)
-		assert.Contains(t, err.Error(), "production")
+		for _, stack := range []string{"prod", "production"} {
+			cfg := stackConfig(t, "prod")
+			cfg[key] = value
+			_, err := parse(stack, cfg)
+			require.Error(t, err, "%s in %s", key, stack)
+			assert.Contains(t, err.Error(), key)
+			assert.Contains(t, err.Error(), "production")
+		}
 
-		cfg = stackConfig(t, "staging")
+		cfg := stackConfig(t, "staging")
 		cfg[key] = value
-		_, err = parse("staging", cfg)
+		_, err := parse("staging", cfg)
 		assert.NoError(t, err, "%s=%s is a staging lever", key, value)
 	}
 }
@@ -389,13 +414,54 @@ func TestSleepScheduleIsParsedWithItsTimeZone(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, c.Sleep)
 	assert.Equal(t, "Asia/Kolkata", c.Sleep.TimeZone)
-	assert.InDelta(t, 60.0/168, c.Cost.AwakeFraction, 1e-9, "the estimate prices the awake hours")
+	assert.InDelta(t, 60.0/168, c.Cost.AwakeFraction, 1e-9, "the estimate prices the tasks' awake hours")
+	assert.InDelta(t, 62.5/168, c.Cost.DatabaseAwakeFraction, 1e-9, "and the database's, 20 minutes before to 10 minutes after")
 	assert.True(t, c.Compute.ScheduledDesiredCount, "the schedule owns the desired count")
 	assert.True(t, c.Monitoring.ScheduledActions, "the schedule owns the alarm actions")
 
 	c, err = parse("staging", stackConfig(t, "staging"))
 	require.NoError(t, err)
 	assert.Nil(t, c.Sleep, "staging is awake all week unless asked")
+}
+
+// longDomain is a name of n characters (n > 196) with labels of at most 63.
+func longDomain(n int) string {
+	return strings.Repeat(strings.Repeat("a", 63)+".", 3) + strings.Repeat("b", n-192-4) + ".com"
+}
+
+// RDS takes no automated backup of a stopped instance: a backup window
+// (UTC) that always falls in the database's sleep is a warning, in either
+// half of a daylight-saving year.
+func TestABackupWindowWhileTheDatabaseSleepsIsAWarning(t *testing.T) {
+	for _, tc := range []struct {
+		schedule, zone, backup string
+		warn                   bool
+	}{
+		{"mon-fri 08:00-20:00", "UTC", "19:00-20:00", false},
+		{"mon-fri 08:00-20:00", "Asia/Kolkata", "19:00-20:00", true}, // 00:30 in India
+		{"mon-fri 08:00-20:00", "Asia/Kolkata", "03:00-03:30", false},
+		{"mon-fri 08:00-20:00", "Asia/Kolkata", "14:30-15:00", false}, // the database stops at 20:10 in India
+		{"mon-fri 08:00-20:00", "Asia/Kolkata", "14:40-15:10", true},
+		{"mon-fri 08:00-19:00", "Europe/London", "18:40-19:10", true}, // 19:10 is after the stop in summer (BST)
+		{"mon-fri 08:00-19:00", "Europe/London", "17:40-18:10", false},
+		{"mon-fri 09:00-17:00", "America/New_York", "13:00-13:30", true},  // the database starts at 13:40 UTC in winter (EST)
+		{"mon-fri 09:00-17:00", "America/New_York", "21:30-22:00", true},  // and stops at 21:10 UTC in summer (EDT)
+		{"mon-fri 09:00-17:00", "America/New_York", "14:00-14:30", false}, // awake both ways
+	} {
+		cfg := stackConfig(t, "staging")
+		cfg["octabyte:sleepSchedule"], cfg["octabyte:sleepTimeZone"], cfg["octabyte:dbBackupWindow"] = tc.schedule, tc.zone, tc.backup
+		c, err := parse("staging", cfg)
+		require.NoError(t, err)
+		warnings := strings.Join(c.Warnings, "\n")
+		if tc.warn {
+			assert.Contains(t, warnings, "octabyte:dbBackupWindow "+tc.backup+" (UTC) falls while the database sleeps", "%+v", tc)
+		} else {
+			assert.NotContains(t, warnings, "octabyte:dbBackupWindow", "%+v", tc)
+		}
+	}
+	c, err := parse("staging", stackConfig(t, "staging"))
+	require.NoError(t, err)
+	assert.NotContains(t, strings.Join(c.Warnings, "\n"), "octabyte:dbBackupWindow", "a stack that never sleeps")
 }
 
 func TestDomainAndSlackSettingsAreAccepted(t *testing.T) {
@@ -413,7 +479,7 @@ func TestDomainAndSlackSettingsAreAccepted(t *testing.T) {
 	assert.NotContains(t, strings.Join(c.Warnings, "\n"), "plain HTTP")
 	assert.NoError(t, c.DeployError(true))
 
-	for _, name := range []string{"example.com", "xn--80ak6aa92e.com", "a-b.example.com"} {
+	for _, name := range []string{"example.com", "xn--80ak6aa92e.com", "a-b.example.com", longDomain(253)} {
 		cfg := stackConfig(t, "staging")
 		cfg["octabyte:domainName"] = name
 		_, err := parse("staging", cfg)

@@ -26,10 +26,11 @@ type Assumptions struct {
 	LogGBPerMonth       int // ingested into CloudWatch Logs, all groups together
 	AccessLogGBPerMonth int // ALB access logs written to S3
 	AppMetrics          int // custom metrics the app's EMF lines create
-	// AwakeFraction is the share of the week a sleeping stack is awake
-	// (octabyte:sleepSchedule); 0 means always awake. The database instance
-	// and the tasks bill only then.
-	AwakeFraction float64
+	// AwakeFraction and DatabaseAwakeFraction are the shares of the week a
+	// sleeping stack's tasks and database instance run, and bill
+	// (octabyte:sleepSchedule; the database starts before the tasks and
+	// stops after them); 0 means always.
+	AwakeFraction, DatabaseAwakeFraction float64
 }
 
 // DefaultAssumptions describe a small production service.
@@ -219,10 +220,10 @@ func (est *estimator) vpc(r plan.Resource) {
 	est.add(r, "NAT data processing", float64(gb)*pr.NATPerGB, detail)
 }
 
-// awakeHours are the hours a month the database and the tasks run: all of
-// them, or the awake share of a sleeping stack (octabyte:sleepSchedule).
-func (est *estimator) awakeHours() (float64, string) {
-	if f := est.a.AwakeFraction; f > 0 && f < 1 {
+// awakeHours are the hours a month something that sleeps with the stack
+// runs: all of them, or its share f of a sleeping stack's week.
+func awakeHours(f float64) (float64, string) {
+	if f > 0 && f < 1 {
 		return HoursPerMonth * f, fmt.Sprintf("%.0f h awake (%.0f%% of 730 h)", HoursPerMonth*f, f*100)
 	}
 	return HoursPerMonth, "730 h"
@@ -317,7 +318,7 @@ func (est *estimator) service(r plan.Resource) {
 		arch = "X86_64"
 	}
 	hourly := cpu/1024*pr.FargateVCPUHour[arch] + mem/1024*pr.FargateGBHour[arch]
-	hours, awake := est.awakeHours()
+	hours, awake := awakeHours(est.a.AwakeFraction)
 	detail := fmt.Sprintf("%v task(s) × %s × (%.2f vCPU × $%.5f + %.2f GB × $%.5f) %s", tasks, awake, cpu/1024, pr.FargateVCPUHour[arch], mem/1024, pr.FargateGBHour[arch], arch)
 	if strings.Contains(fmt.Sprint(r.Input("capacityProviderStrategies")), "FARGATE_SPOT") {
 		hourly *= 1 - pr.FargateSpotDiscount
@@ -364,7 +365,7 @@ func (est *estimator) database(r plan.Resource) {
 	}
 	storage := number(r.Input("allocatedStorage"), 20)
 	retention := number(r.Input("backupRetentionPeriod"), 0)
-	hours, awake := est.awakeHours()
+	hours, awake := awakeHours(est.a.DatabaseAwakeFraction)
 	est.add(r, "RDS instance", copies*hours*hourly, fmt.Sprintf("%s %s × %s × $%.3f", class, az, awake, hourly))
 	est.add(r, "RDS gp3 storage", copies*storage*pr.RDSStorageGBMonth, fmt.Sprintf("%v GB × %v × $%.3f", storage, copies, pr.RDSStorageGBMonth))
 	backup := storage * backupChangePerDay * math.Max(retention-1, 0) // beyond the free 100% of provisioned storage

@@ -71,6 +71,20 @@ func TestHandComputedFigures(t *testing.T) {
 	assert.InDelta(t, 28.84+3.00+26.28+4.60+0.57+0.40, e.Total, 0.011)
 }
 
+// A sleeping stack's tasks and database instance bill their own awake
+// shares of the week; storage, backups and metrics bill all month.
+func TestASleepingStackPaysForItsAwakeHours(t *testing.T) {
+	p, err := plan.Run(fixture, "test", map[string]string{"aws:region": "us-east-1"})
+	require.NoError(t, err)
+	e, err := cost.New(p, cost.Assumptions{AppMetrics: 10, AwakeFraction: 0.25, DatabaseAwakeFraction: 0.5})
+	require.NoError(t, err)
+	assert.InDelta(t, 28.8358*0.25, line(t, e, "Fargate tasks"), 0.005)
+	assert.InDelta(t, 26.28*0.5, line(t, e, "RDS instance"), 0.005)
+	assert.InDelta(t, 4.60, line(t, e, "RDS gp3 storage"), 0.005)
+	assert.InDelta(t, 3.00, line(t, e, "app custom metrics (EMF)"), 0.005)
+	assert.InDelta(t, 28.8358*0.25+3.00+26.28*0.5+4.60+0.57+0.40, e.Total, 0.011)
+}
+
 func TestPricesFollowTheRegion(t *testing.T) {
 	assert.Greater(t, estimate(t, "ap-south-1").Total, estimate(t, "us-east-1").Total, "Mumbai list prices are higher")
 }

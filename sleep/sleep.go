@@ -29,8 +29,6 @@ type Schedule struct {
 	pulumi.ResourceState
 
 	GroupName pulumi.StringOutput
-	// AwakeFraction is the share of the week the stack is awake.
-	AwakeFraction float64
 }
 
 // SchedulerPrincipal is the service that assumes the schedules' role.
@@ -52,7 +50,7 @@ type step struct {
 // and one schedule per step: the database wakes first and sleeps last, the
 // alarms sleep with the service and wake once its tasks are healthy.
 func NewSchedule(ctx *pulumi.Context, name string, a *ScheduleArgs, opts ...pulumi.ResourceOption) (*Schedule, error) {
-	s := &Schedule{AwakeFraction: a.Window.AwakeFraction()}
+	s := &Schedule{}
 	if err := ctx.RegisterComponentResource("octabyte:sleep:Schedule", name, s, opts...); err != nil {
 		return nil, err
 	}

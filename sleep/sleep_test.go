@@ -25,6 +25,10 @@ func TestParseWindow(t *testing.T) {
 		{"mon,wed,fri 10:00-16:00", []string{"MON", "WED", "FRI"}, 10 * 60, 16 * 60},
 		{"sat-sun,wed 10:00-16:00", []string{"WED", "SAT", "SUN"}, 10 * 60, 16 * 60},
 		{"Mon-Fri 08:00-20:00", []string{"MON", "TUE", "WED", "THU", "FRI"}, 8 * 60, 20 * 60},
+		{"wed-wed 08:00-20:00", []string{"WED"}, 8 * 60, 20 * 60},
+		// The edges: the database starts 20 minutes before and stops 10
+		// minutes after, on the same day.
+		{"daily 00:20-23:49", []string{"MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"}, 20, 23*60 + 49},
 	}
 	for _, tc := range cases {
 		w, err := sleep.ParseWindow(tc.expr)
@@ -47,6 +51,8 @@ func TestParseWindowRejects(t *testing.T) {
 		"mon-fri 25:00-26:00":   "not a time of day",
 		"mon-fri 00:10-08:00":   "00:20 or later",
 		"mon-fri 08:00-23:55":   "must end by 23:49",
+		"mon-fri 08:00-23:50":   "must end by 23:49",
+		"mon-fri 00:19-08:00":   "00:20 or later",
 		"cron(0 8 ? * MON-FRI)": "<days> HH:MM-HH:MM",
 	} {
 		_, err := sleep.ParseWindow(expr)
@@ -59,9 +65,11 @@ func TestAwakeFraction(t *testing.T) {
 	w, err := sleep.ParseWindow("mon-fri 08:00-20:00")
 	require.NoError(t, err)
 	assert.InDelta(t, 60.0/168, w.AwakeFraction(), 1e-9, "60 of a week's 168 hours")
+	assert.InDelta(t, 5*(12*60+20+10)/(168*60.0), w.DatabaseAwakeFraction(), 1e-9, "the database also runs 20 minutes before and 10 after")
 	w, err = sleep.ParseWindow("daily 00:20-23:40")
 	require.NoError(t, err)
 	assert.InDelta(t, (23*60+20)/1440.0, w.AwakeFraction(), 1e-9)
+	assert.InDelta(t, (23*60+50)/1440.0, w.DatabaseAwakeFraction(), 1e-9)
 }
 
 var alarmNames = []string{"octabyte-test-ecs-cpu-high", "octabyte-test-db-cpu-high"}
@@ -111,6 +119,7 @@ func TestSchedulesStopAndStartEverythingInOrder(t *testing.T) {
 		assert.Equal(t, group.Outputs["name"], s.Input("groupName"), s.Name)
 		assert.Equal(t, "OFF", s.Input("flexibleTimeWindow.mode"), s.Name)
 		assert.Equal(t, 3600.0, s.Input("target.retryPolicy.maximumEventAgeInSeconds"), "a late retry must not undo the next step")
+		assert.Equal(t, 5.0, s.Input("target.retryPolicy.maximumRetryAttempts"), "a few retries, not Scheduler's default 185")
 	}
 }
 

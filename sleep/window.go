@@ -112,10 +112,23 @@ func minutes(h, m string) (int, error) {
 	return hh*60 + mm, nil
 }
 
-// AwakeFraction is the share of a week's hours the stack is awake: what
-// the database instance and the tasks bill.
+// AwakeFraction is the share of a week's hours the service is awake: what
+// its tasks bill.
 func (w Window) AwakeFraction() float64 {
-	return float64(len(w.Days)*(w.End-w.Start)) / (7 * 24 * 60)
+	return w.fraction(w.Start, w.End)
+}
+
+// DatabaseAwakeFraction is the share of a week's hours the database runs,
+// and bills: from DBWakeLeadMinutes before the awake span to
+// DBSleepLagMinutes after it.
+func (w Window) DatabaseAwakeFraction() float64 {
+	return w.fraction(w.Start-DBWakeLeadMinutes, w.End+DBSleepLagMinutes)
+}
+
+// fraction is the share of the week between minutes from and to of each
+// awake day.
+func (w Window) fraction(from, to int) float64 {
+	return float64(len(w.Days)*(to-from)) / (7 * 24 * 60)
 }
 
 // cron is the EventBridge Scheduler expression firing at minute-of-day t

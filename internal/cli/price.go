@@ -18,7 +18,11 @@ const pricingImage = "sha256:000000000000000000000000000000000000000000000000000
 
 // Price estimates a stack as it runs, from its raw config ("namespace:key"
 // → value): the program under the mock engine, priced with cost's tables.
+// It plans the stack without its budget: a budget without actions costs
+// nothing, and its limit would have the program price itself once more.
 func Price(program pulumi.RunFunc, stack string, raw map[string]string) (*cost.Estimate, error) {
+	raw = maps.Clone(raw)
+	raw[config.Namespace+":budget"] = "false"
 	e, _, err := priceRunning(program, stack, raw)
 	return e, err
 }
