@@ -475,3 +475,89 @@ func TestProductionServesHTTPS(t *testing.T) {
 		})
 	}
 }
+
+// Where each rule draws its line: a change to a compliant prod stack and
+// the rule's verdicts after it, in both plan modes ("open db", "pending
+// db", none when it passes); atPreview when a first preview cannot tell.
+func TestRuleEdges(t *testing.T) {
+	const (
+		sgIn  = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+		sgOut = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+	)
+	internetTo := func(name string, port float64) func(s *guardrails.Stack) {
+		return func(s *guardrails.Stack) {
+			mutate(s, sgIn, name, func(in map[string]any) {
+				delete(in, "referencedSecurityGroupId")
+				in["cidrIpv4"], in["fromPort"], in["toPort"] = "0.0.0.0/0", port, port
+			})
+		}
+	}
+	set := func(typ, name, path string, v any) func(s *guardrails.Stack) {
+		return func(s *guardrails.Stack) { mutate(s, typ, name, func(in map[string]any) { in[path] = v }) }
+	}
+	cases := []struct {
+		name, rule string
+		change     func(s *guardrails.Stack)
+		want       []string
+		atPreview  []string
+	}{
+		{"a high port range is not every port", "NET-002", func(s *guardrails.Stack) {
+			mutate(s, sgIn, "task-in-alb", func(in map[string]any) { in["fromPort"], in["toPort"] = 1024.0, 65535.0 })
+		}, nil, nil},
+		{"protocol -1 is every port whatever the port fields say", "NET-002", func(s *guardrails.Stack) {
+			mutate(s, sgIn, "task-in-alb", func(in map[string]any) { in["ipProtocol"] = "-1"; delete(in, "fromPort"); delete(in, "toPort") })
+		}, []string{"open task-in-alb"}, nil},
+		{"ingress ports unknown until apply wait", "NET-002", set(sgIn, "task-in-alb", "fromPort", plan.Unknown{}), []string{"pending task-in-alb"}, nil},
+		{"an inline rule of a group is a rule too", "NET-001", set("aws:ec2/securityGroup:SecurityGroup", "task", "ingress",
+			[]any{map[string]any{"protocol": "tcp", "fromPort": 22.0, "toPort": 22.0, "cidrBlocks": []any{"0.0.0.0/0"}}}), []string{"open task"}, nil},
+		{"UDP on 443 is not the web", "NET-001", set(sgIn, "alb-in-https", "ipProtocol", "udp"), []string{"open alb-in-https"}, nil},
+		{"HTTPS from the internet to a group other than the load balancer's", "NET-001", internetTo("task-in-alb", 443), []string{"open task-in-alb"}, nil},
+		{"an ingress source unknown until apply waits", "NET-001", set(sgIn, "alb-in-http", "cidrIpv4", plan.Unknown{}), []string{"pending alb-in-http"}, nil},
+		{"the web ports wait while the load balancer's groups cannot be traced", "NET-001", func(s *guardrails.Stack) {
+			mutate(s, "aws:lb/loadBalancer:LoadBalancer", "", func(in map[string]any) { in["securityGroups"] = plan.Unknown{} })
+			for i := range s.Resources {
+				delete(s.Resources[i].Deps, "securityGroups")
+			}
+		}, []string{"pending alb-in-https", "pending alb-in-http"}, nil},
+		{"with no port set the database listens on 5432", "NET-003", func(s *guardrails.Stack) {
+			mutate(s, "aws:rds/instance:Instance", "", func(in map[string]any) { delete(in, "port") })
+		}, nil, nil},
+		{"a port range beyond the database's port", "NET-003", set(sgIn, "db-in-task", "toPort", 5433.0), []string{"open db-in-task"}, nil},
+		{"database ingress from a prefix list, not the tasks", "NET-003", func(s *guardrails.Stack) {
+			mutate(s, sgIn, "db-in-task", func(in map[string]any) { delete(in, "referencedSecurityGroupId"); in["prefixListId"] = "pl-0123456789abcdef0" })
+		}, []string{"open db-in-task"}, nil},
+		{"a VPC without its default group adopted", "NET-005", func(s *guardrails.Stack) {
+			remove(s, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+		}, []string{"open vpc"}, nil},
+		{"a flow log of another VPC", "NET-006", set("aws:ec2/flowLog:FlowLog", "", "vpcId", "vpc-0123456789abcdef0"), []string{"open vpc"}, nil},
+		{"egress to the IPv6 internet", "NET-007", func(s *guardrails.Stack) {
+			mutate(s, sgOut, "task-out-db", func(in map[string]any) { delete(in, "referencedSecurityGroupId"); in["cidrIpv6"] = "::/0" })
+		}, []string{"open task-out-db", "excused task-out-https"}, nil},
+		{"an egress destination unknown until apply waits", "NET-007", set(sgOut, "task-out-db", "cidrIpv4", plan.Unknown{}),
+			[]string{"pending task-out-db", "excused task-out-https"}, nil},
+		{"a subnet with public IPs off", "NET-008", func(s *guardrails.Stack) {
+			add(s, guardrails.Resource{Type: "aws:ec2/subnet:Subnet", Name: "vpc-public-1", URN: "urn:subnet",
+				Inputs: map[string]any{"cidrBlock": "10.0.0.0/24", "mapPublicIpOnLaunch": false}})
+		}, nil, nil},
+		{"an interface endpoint without a security group", "NET-009", func(s *guardrails.Stack) {
+			add(s, guardrails.Resource{Type: "aws:ec2/vpcEndpoint:VpcEndpoint", Name: "logs", URN: "urn:logs",
+				Inputs: map[string]any{"vpcEndpointType": "Interface", "securityGroupIds": []any{}}})
+		}, []string{"open logs"}, nil},
+		// A literal id is known at preview, the VPC's subnets are not.
+		{"a subnet from outside the VPC", "DATA-003", set("aws:rds/subnetGroup:SubnetGroup", "", "subnetIds", []any{"subnet-0123456789abcdef0"}),
+			[]string{"open db"}, []string{"pending db"}},
+	}
+	for _, mode := range modes {
+		for _, tc := range cases {
+			t.Run(mode.String()+"/"+tc.rule+" "+tc.name, func(t *testing.T) {
+				s := productionReady(t, mode, nil)
+				tc.change(s)
+				want := tc.want
+				if mode == plan.Preview && tc.atPreview != nil {
+					want = tc.atPreview
+				}
+				assert.Equal(t, want, findings(s, tc.rule))
+			})
+		}
+	}
+}

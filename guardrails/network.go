@@ -105,6 +105,24 @@ func sgRules(s *Stack) []sgRule {
 	return out
 }
 
+// vpcs are the stack's VPCs, each once. awsx's Vpc registers an
+// aws:ec2/vpc:Vpc as its child (awsx/ec2/vpc.ts); the engine shows the
+// policy pack both, and they are one VPC, which the component stands for.
+func vpcs(s *Stack) []Resource {
+	awsx := map[string]bool{}
+	for _, v := range s.ByType(typeAwsxVpc) {
+		awsx[v.URN] = true
+	}
+	var out []Resource
+	for _, v := range s.ByType(typeAwsxVpc, typeVpc) {
+		if v.Type == typeVpc && awsx[v.Parent] {
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
 // groupsOf collects references to the security groups a resource type
 // attaches at path; ok is false when one cannot be traced at preview.
 func groupsOf(s *Stack, typ, path string) (groups []string, ok bool) {
@@ -264,7 +282,6 @@ var networkRules = []Rule{
 		Fix:       "Adopt it with ec2.DefaultSecurityGroup and no rules.",
 		Check: func(s *Stack) []Finding {
 			var out []Finding
-			vpcs := len(s.ByType(typeAwsxVpc, typeVpc))
 			defaults := s.ByType(typeDefaultSG)
 			for _, d := range defaults {
 				switch {
@@ -274,8 +291,8 @@ var networkRules = []Rule{
 					out = append(out, pending(d, unknowns(d, "ingress", "egress"), "default security group rules"))
 				}
 			}
-			if len(defaults) < vpcs {
-				for _, v := range s.ByType(typeAwsxVpc, typeVpc) {
+			if all := vpcs(s); len(defaults) < len(all) {
+				for _, v := range all {
 					out = append(out, find(v, "VPC's default security group is not locked down"))
 				}
 			}
@@ -289,7 +306,7 @@ var networkRules = []Rule{
 		Check: func(s *Stack) []Finding {
 			var out []Finding
 			logs := s.ByType(typeFlowLog)
-			for _, v := range s.ByType(typeAwsxVpc, typeVpc) {
+			for _, v := range vpcs(s) {
 				vpc := []string{v.self("vpcId"), v.self("id")}
 				covered, pendingOn := false, []string(nil)
 				for _, l := range logs {

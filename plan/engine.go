@@ -30,7 +30,7 @@ type Resource struct {
 	Parent    string         // parent URN; empty for the stack's direct children
 	Custom    bool           // false for component resources
 	Inputs    map[string]any // inputs sent to the provider, JSON-like; Unknown where only apply can tell
-	Outputs   map[string]any // inputs plus the attributes the mock computed (none in preview mode)
+	Outputs   map[string]any // inputs plus the attributes the mock computed (Unknown in preview mode)
 	DependsOn []string       // explicit and implicit dependencies (URNs)
 	// PropertyDeps are, per top-level input, the resources its value was
 	// computed from: what ties an unknown input to its source at preview.

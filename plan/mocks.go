@@ -239,11 +239,17 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		state[k] = v
 	}
 	// A preview plans a create with its inputs as they are and no id:
-	// every attribute the provider computes stays unknown.
-	id, computed := "", map[string]any{}
-	if m.mode == Apply {
-		id, computed = m.compute(r)
-		for k, v := range computed {
+	// every attribute the provider computes is in its outputs, unknown, as
+	// the engine shows them to a stack policy (a remote component's too).
+	id, computed := m.compute(r)
+	if m.mode == Preview {
+		id = ""
+		for k := range computed {
+			computed[k] = Unknown{}
+		}
+	}
+	for k, v := range computed {
+		if _, input := state[k]; !input || m.mode == Apply {
 			state[k] = v
 		}
 	}

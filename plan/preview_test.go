@@ -41,7 +41,9 @@ func TestPreviewLeavesWhatAWSComputesUnknown(t *testing.T) {
 	assert.Equal(t, []any{"10.0.0.0/16"}, rule.Input("cidrBlocks"))
 	sg, _ := p.Find("aws:ec2/securityGroup:SecurityGroup", "db")
 	assert.Equal(t, []string{sg.URN}, rule.PropertyDeps["securityGroupId"], "the unknown is traced to its source")
-	assert.Nil(t, sg.Outputs["id"], "no computed attributes in preview")
+	assert.Equal(t, Unknown{}, sg.Outputs["id"], "computed attributes are unknown in preview")
+	assert.Equal(t, Unknown{}, sg.Outputs["arn"])
+	assert.Equal(t, "db", sg.Outputs["description"], "inputs are known outputs")
 
 	assert.Equal(t, Unknown{}, p.Outputs["groupId"])
 	assert.Equal(t, Unknown{}, p.Outputs["named"], "an ApplyT over an unknown never runs")
