@@ -524,7 +524,10 @@ func TestRuleEdges(t *testing.T) {
 		}, nil, nil},
 		{"a port range beyond the database's port", "NET-003", set(sgIn, "db-in-task", "toPort", 5433.0), []string{"open db-in-task"}, nil},
 		{"database ingress from a prefix list, not the tasks", "NET-003", func(s *guardrails.Stack) {
-			mutate(s, sgIn, "db-in-task", func(in map[string]any) { delete(in, "referencedSecurityGroupId"); in["prefixListId"] = "pl-0123456789abcdef0" })
+			mutate(s, sgIn, "db-in-task", func(in map[string]any) {
+				delete(in, "referencedSecurityGroupId")
+				in["prefixListId"] = "pl-0123456789abcdef0"
+			})
 		}, []string{"open db-in-task"}, nil},
 		{"a VPC without its default group adopted", "NET-005", func(s *guardrails.Stack) {
 			remove(s, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
