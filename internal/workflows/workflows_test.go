@@ -598,3 +598,31 @@ func TestTheDeployedImageIsRestoredBeforeAnyPreview(t *testing.T) {
 		assert.True(t, runs, "%s/%s runs the program", c.file, c.job)
 	}
 }
+
+// The pull request's test job runs `make test-app`, whose tests fail (never
+// skip) without their system packages: it installs every package the
+// Makefile's APP_TEST_PACKAGES names. GitHub's Ubuntu image has neither
+// the PostgreSQL server binaries nor HAProxy.
+func TestPullRequestTestsInstallWhatTheAppTestsNeed(t *testing.T) {
+	makefile, err := os.ReadFile("../../Makefile")
+	require.NoError(t, err)
+	m := regexp.MustCompile(`(?m)^APP_TEST_PACKAGES := (.+)$`).FindSubmatch(makefile)
+	require.NotNil(t, m, "the Makefile lists APP_TEST_PACKAGES")
+	packages := strings.Fields(string(m[1]))
+	require.NotEmpty(t, packages)
+
+	j := one(t, "pr-check.yml").job(t, "test")
+	var installed []string
+	for i, s := range j.Steps {
+		if strings.Contains(s.Run, "make test-app") {
+			assert.Subset(t, installed, packages, "the test job installs the app tests' packages before step %d runs them", i)
+			return
+		}
+		for _, line := range strings.Split(s.Run, "\n") {
+			if _, args, ok := strings.Cut(line, "apt-get install"); ok {
+				installed = append(installed, strings.Fields(args)...)
+			}
+		}
+	}
+	t.Fatal("the test job runs no make test-app")
+}
