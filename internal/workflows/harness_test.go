@@ -46,9 +46,9 @@ type harness struct {
 	Inputs  map[string]any
 	Vars    map[string]any
 	Secrets map[string]any
-	Fork    bool // pull request from a fork
-	Approve bool // reviewers approve the production environment
-	Env     []string
+	Fork    bool     // pull request from a fork
+	Approve bool     // reviewers approve the production environment
+	Env     []string // added to every run: step's environment last, so it overrides the workflow's env
 
 	// What happened.
 	Results       map[string]string // job id → success, failure, skipped

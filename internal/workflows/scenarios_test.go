@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,8 +22,15 @@ func deployHarness(t *testing.T) (*harness, string, string) {
 	h.Vars = map[string]any{"AWS_REGION": "ap-south-1", "PULUMI_BACKEND_URL": "s3://state", "AWS_STAGING_ROLE_ARN": "arn:staging",
 		"AWS_PRODUCTION_ROLE_ARN": "arn:prod", "AWS_PREVIEW_ROLE_ARN": "arn:preview", "PRODUCTION_APPROVAL": "reviewers", "PRODUCTION_APPROVERS": "alice"}
 	h.Secrets = allSecrets
+	h.Env = slices.Clone(fastClock)
 	return h, older, newer
 }
+
+// fastClock shortens the deploy scripts' polls and deadlines (set in the
+// workflow as minutes): a scenario waits seconds, and a script that waits
+// for a state the world never reaches fails within one test run.
+var fastClock = []string{"WAKE_POLL_SECONDS=0", "WAKE_DEADLINE_SECONDS=20", "VERIFY_POLL_SECONDS=0.1",
+	"VERIFY_DEADLINE_SECONDS=20", "SMOKE_POLL_SECONDS=0.1", "SMOKE_DEADLINE_SECONDS=20"}
 
 func (h *harness) push(sha string) {
 	h.Event, h.Ref, h.SHA, h.Inputs = "push", "refs/heads/main", sha, map[string]any{}
@@ -283,7 +291,7 @@ func TestScenarioForkPullRequestPassesTheRequiredCheck(t *testing.T) {
 	assert.Equal(t, "success", h.Results["fork-notice"])
 	assert.Equal(t, "success", h.Results["required"], h.Log.String())
 
-	h.Env = []string{"HARNESS_FAIL_MAKE=test-app"}
+	h.Env = append(h.Env, "HARNESS_FAIL_MAKE=test-app")
 	h.run("pr-check.yml")
 	assert.Equal(t, "failure", h.Results["test"])
 	assert.Equal(t, "failure", h.Results["required"], "a failing check fails the required one for forks too")
@@ -317,7 +325,6 @@ func TestScenarioSleepingStagingIsWokenBeforeItDeploys(t *testing.T) {
 		s.Outputs["awakeDesiredCount"] = "2"
 		s.DBStopped, s.Service.Desired, s.Service.Tasks = true, 0, nil
 	})
-	h.Env = []string{"WAKE_POLL_SECONDS=0"}
 	h.push(newer)
 	h.assertJobs(allSucceeded)
 	assert.Equal(t, []string{newer, newer}, h.running("staging"), "woken, deployed and verified")
