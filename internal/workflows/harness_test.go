@@ -481,6 +481,11 @@ func (h *harness) simulate(uses string, with map[string]string, ws string) (map[
 			if r == nil {
 				return nil, nil, fmt.Errorf("push: no repository %s", url)
 			}
+			// The repositories' tags are immutable, and a rebuild is a new
+			// digest (build timestamps): ECR refuses a tag that exists.
+			if _, existing := w.resolveRef(url + ":" + tag); existing != "" {
+				return nil, nil, fmt.Errorf("push: tag invalid: the image tag '%s' already exists in the '%s' repository and cannot be overwritten because the repository is immutable", tag, url)
+			}
 			if r.Images[digest] == nil {
 				commit := ""
 				for _, arg := range strings.Split(with["build-args"], "\n") {

@@ -131,7 +131,7 @@ func TestScenarioECSRollsBackAndOldTasksKeepServing(t *testing.T) {
 		"staging": "failure", "production": "skipped", "notify": "success"})
 	assert.Equal(t, []string{older, older}, h.running("staging"), "the circuit breaker rolled back: the old tasks keep serving")
 	assert.Equal(t, []string{older, older}, h.running("prod"), "the broken digest never reaches prod")
-	h.notified(t, "failed in staging", "ECS rolled back", "circuit breaker")
+	h.notified(t, "failed in staging", "ECS rolled back", "runs "+account+"/octabyte-staging/app@"+digestFor(older)+", not")
 	assert.NotContains(t, h.worldNow().Repos["octabyte-staging/app"].Images[digestFor(newer)].Tags, "staging-"+newer)
 }
 

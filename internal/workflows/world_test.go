@@ -169,19 +169,22 @@ func (w *world) up(s *stack, albURL string) error {
 	img := r.Images[digest]
 	// A task that cannot reach its database never passes the health check.
 	if img == nil || w.Bad[digest] || s.DBStopped || s.DBStarting > 0 {
-		failed := deployment{Status: "ACTIVE", RolloutState: "FAILED", TaskDefinition: td,
-			Reason: "ECS deployment circuit breaker: tasks failed to start or failed ELB health checks"}
 		if svc.Completed == "" {
 			// Nothing to roll back to: the deployment fails and stops
-			// launching tasks; waitForSteadyState never sees one.
-			failed.Status = "PRIMARY"
-			svc.Deployments = []deployment{failed}
+			// launching tasks, so the provider's wait for one deployment
+			// with every desired task running times out.
+			svc.Deployments = []deployment{{Status: "PRIMARY", RolloutState: "FAILED", TaskDefinition: td,
+				Reason: "ECS deployment circuit breaker: tasks failed to start."}}
 			svc.Tasks = nil
-			return fmt.Errorf("waiting for ECS service (%s) to reach steady state: deployment failed", s.Outputs["serviceName"])
+			return fmt.Errorf("waiting for ECS Service (%s) to reach steady state: timeout while waiting for state to become 'tfSTABLE'", s.Outputs["serviceName"])
 		}
 		// The rollback reaches a steady state on the old tasks, and the
-		// provider reports success (terraform-provider-aws#19519).
-		svc.Deployments = []deployment{{Status: "PRIMARY", RolloutState: "COMPLETED", TaskDefinition: svc.Completed}, failed}
+		// provider reports success (terraform-provider-aws#19519). Its wait
+		// (statusServiceWaitForStable) ends only when the service has a single
+		// deployment with every desired task running: the failed deployment
+		// is gone by then, and the PRIMARY one is the rollback's, on the
+		// last completed task definition.
+		svc.Deployments = []deployment{{Status: "PRIMARY", RolloutState: "COMPLETED", TaskDefinition: svc.Completed}}
 		return nil
 	}
 	if s.Config["octabyte:sleepSchedule"] != "" && svc.Desired == 0 {
