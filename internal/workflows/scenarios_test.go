@@ -165,11 +165,30 @@ func TestScenarioOlderCommitArrivesAfterANewerOne(t *testing.T) {
 	assert.Equal(t, []string{older, older}, h.running("prod"))
 	assert.Equal(t, older, h.worldNow().Stacks["prod"].Outputs["appCommit"])
 
-	// A digest that was never scanned cannot be deployed.
-	h.dispatch(newer, map[string]any{"digest": "sha256:" + strings.Repeat("0", 64), "rollback": true})
-	assert.Equal(t, "failure", h.Results["resolve"])
-	assert.Equal(t, "skipped", h.Results["staging"])
-	h.notified(t, "failed in resolve", "only images this workflow built")
+	// Forward again: the newer digest, which prod's repository already
+	// holds under its commit (the copy finds it and checks its digest).
+	h.dispatch(newer, map[string]any{"digest": digestFor(newer)})
+	h.assertJobs(map[string]string{"resolve": "success", "staging-repository": "success", "build": "skipped", "scan": "skipped",
+		"staging": "success", "production": "success", "notify": "success"})
+	assert.Equal(t, []string{newer, newer}, h.running("prod"))
+	assert.Contains(t, h.Log.String(), "octabyte-prod/app:"+newer+" already holds "+digestFor(newer))
+
+	// Requests resolve refuses before anything is deployed.
+	for _, c := range []struct {
+		inputs map[string]any
+		reason string
+	}{
+		{map[string]any{"digest": "sha256:" + strings.Repeat("0", 64), "rollback": true}, "only images this workflow built"},
+		{map[string]any{"digest": "sha256:ABC", "rollback": true}, "is not sha256:<64 hex digits>"},
+		{map[string]any{"rollback": true}, "rollback and promote need a digest"},
+		{map[string]any{"digest": digestFor(older), "promote": true}, "promote=true is for PRODUCTION_APPROVAL=dispatch"},
+	} {
+		h.dispatch(newer, c.inputs)
+		assert.Equal(t, "failure", h.Results["resolve"], "%v", c.inputs)
+		assert.Equal(t, "skipped", h.Results["staging"], "%v", c.inputs)
+		assert.Equal(t, "skipped", h.Results["production"], "%v", c.inputs)
+		h.notified(t, "failed in resolve", c.reason)
+	}
 }
 
 func TestScenarioVulnerableImageNeverReachesStaging(t *testing.T) {
@@ -179,6 +198,13 @@ func TestScenarioVulnerableImageNeverReachesStaging(t *testing.T) {
 	h.assertJobs(map[string]string{"resolve": "success", "staging-repository": "success", "build": "success", "scan": "failure",
 		"staging": "skipped", "production": "skipped", "notify": "success"})
 	h.notified(t, "failed in scan", "Trivy found HIGH or CRITICAL")
+
+	// The pushed digest stays in the repository, untagged by the scan: it
+	// cannot be deployed by name either.
+	h.dispatch(newer, map[string]any{"digest": digestFor(newer)})
+	assert.Equal(t, "failure", h.Results["resolve"])
+	assert.Equal(t, "skipped", h.Results["staging"])
+	h.notified(t, "failed in resolve", "was never scanned")
 }
 
 func TestScenarioNotificationSecretsMissing(t *testing.T) {
@@ -211,9 +237,22 @@ func TestScenarioNoApprovalGateConfigured(t *testing.T) {
 // Where the plan has no required reviewers: staging deploys, production
 // waits for an approver's promote run.
 func TestScenarioDispatchApprovalGate(t *testing.T) {
-	h, _, newer := deployHarness(t)
+	h, older, newer := deployHarness(t)
 	h.Vars["PRODUCTION_APPROVAL"], h.Vars["PRODUCTION_APPROVERS"] = "dispatch", "bob, carol"
 	h.change(func(w *world) { w.Reviewers = 0 })
+
+	// Scanned, but staging's smoke test failed: not promotable.
+	h.change(func(w *world) { w.SmokeBroken["staging"] = true })
+	h.push(older)
+	assert.Equal(t, "failure", h.Results["staging"])
+	h.Actor = "carol"
+	h.dispatch(older, map[string]any{"digest": digestFor(older), "promote": true})
+	assert.Equal(t, "failure", h.Results["resolve"])
+	assert.Equal(t, "skipped", h.Results["production"])
+	h.notified(t, "staging never verified")
+	h.change(func(w *world) { w.SmokeBroken["staging"] = false })
+
+	h.Actor = "alice"
 	h.push(newer)
 	h.assertJobs(map[string]string{"resolve": "success", "staging-repository": "success", "build": "success", "scan": "success",
 		"staging": "success", "production": "skipped", "notify": "success"})
