@@ -375,4 +375,17 @@ func TestScenarioSleepingStagingIsWokenBeforeItDeploys(t *testing.T) {
 	assert.Less(t, start, scale, "the database before the tasks that need it")
 	assert.Less(t, scale, up, "awake before pulumi up")
 	assert.NotContains(t, calls, "aws rds start-db-instance --db-instance-identifier octabyte-prod", "production never sleeps")
+
+	// Asleep again; a late run of the older commit is refused before
+	// anything is woken (a wake would keep staging billing until evening).
+	h.change(func(w *world) {
+		s := w.Stacks["staging"]
+		s.DBStopped, s.Service.Desired, s.Service.Tasks = true, 0, nil
+		w.Calls = nil
+	})
+	h.push(older)
+	assert.Equal(t, "failure", h.Results["staging"])
+	h.notified(t, "refusing to deploy "+older)
+	assert.True(t, h.worldNow().Stacks["staging"].DBStopped, "the database stays stopped")
+	assert.NotContains(t, strings.Join(h.worldNow().Calls, "\n"), "update-service", "the service stays at 0 tasks")
 }
