@@ -389,3 +389,15 @@ func TestScenarioSleepingStagingIsWokenBeforeItDeploys(t *testing.T) {
 	assert.True(t, h.worldNow().Stacks["staging"].DBStopped, "the database stays stopped")
 	assert.NotContains(t, strings.Join(h.worldNow().Calls, "\n"), "update-service", "the service stays at 0 tasks")
 }
+
+// The workflows never create stacks: a missing one stops the run with the
+// instruction, before any `pulumi up`.
+func TestScenarioStackNotCreated(t *testing.T) {
+	h, _, newer := deployHarness(t)
+	h.change(func(w *world) { w.Stacks["staging"].Exists = false })
+	h.push(newer)
+	h.assertJobs(map[string]string{"resolve": "success", "staging-repository": "failure", "build": "skipped", "scan": "skipped",
+		"staging": "skipped", "production": "skipped", "notify": "success"})
+	h.notified(t, "failed in staging-repository", "Stack staging does not exist in the backend")
+	assert.NotContains(t, strings.Join(h.worldNow().Calls, "\n"), "pulumi up")
+}

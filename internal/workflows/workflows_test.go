@@ -580,13 +580,16 @@ func TestTheDeployedImageIsRestoredBeforeAnyPreview(t *testing.T) {
 		{"pr-check.yml", "preview"}, {"drift.yml", "drift"},
 		{"deploy.yml", "staging-repository"}, {"deploy.yml", "staging"}, {"deploy.yml", "production"},
 	}
+	script, err := os.ReadFile("../../.github/scripts/select-stack.sh")
+	require.NoError(t, err)
+	assert.Contains(t, string(script), "for key in appImage appCommit")
+	assert.Contains(t, string(script), `pulumi stack output "$key"`)
+	assert.Contains(t, string(script), `pulumi config set "octabyte:$key" "$value"`)
 	const restore = "Select the stack and restore its deployed image"
 	for _, c := range cases {
 		j := one(t, c.file).job(t, c.job)
 		r := j.step(t, restore)
-		assert.Contains(t, r.Run, "for key in appImage appCommit", "%s/%s", c.file, c.job)
-		assert.Contains(t, r.Run, `pulumi stack output "$key"`, "%s/%s", c.file, c.job)
-		assert.Contains(t, r.Run, `pulumi config set "octabyte:$key" "$value"`, "%s/%s", c.file, c.job)
+		assert.Equal(t, "bash .github/scripts/select-stack.sh", strings.TrimSpace(r.Run), "%s/%s: one script restores the image everywhere", c.file, c.job)
 		var restored, runs bool
 		for _, s := range j.Steps {
 			restored = restored || s.Name == restore
