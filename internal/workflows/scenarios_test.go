@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -400,4 +402,36 @@ func TestScenarioStackNotCreated(t *testing.T) {
 		"staging": "skipped", "production": "skipped", "notify": "success"})
 	h.notified(t, "failed in staging-repository", "Stack staging does not exist in the backend")
 	assert.NotContains(t, strings.Join(h.worldNow().Calls, "\n"), "pulumi up")
+}
+
+// production-approval.sh, run by an admin once (docs/setup.md step 5),
+// against GitHub as each plan answers: the gate recorded is the one the
+// repository really got, and a repository without environments gets none.
+func TestProductionApprovalSetupPerPlan(t *testing.T) {
+	for _, c := range []struct {
+		plan, approval string
+		reviewers      int
+	}{
+		{"", "reviewers", 2},    // public repository, or GitHub Enterprise
+		{"team", "dispatch", 0}, // private on Pro or Team: no required reviewers
+		{"free", "", 0},         // private on Free: no environments
+	} {
+		t.Run("plan="+c.plan, func(t *testing.T) {
+			h, _, _ := newHarness(t)
+			h.change(func(w *world) { w.Plan, w.Reviewers = c.plan, 0 })
+			cmd := exec.Command("bash", "../../.github/scripts/production-approval.sh", "octabyte/octabyte", "alice", "bob")
+			cmd.Env = append(os.Environ(), "PATH="+h.bin+":"+os.Getenv("PATH"), "HARNESS_WORLD="+h.world)
+			out, err := cmd.CombinedOutput()
+			w := h.worldNow()
+			assert.Equal(t, c.reviewers, w.Reviewers, string(out))
+			if c.approval == "" {
+				require.Error(t, err, string(out))
+				assert.Contains(t, string(out), "has no environments")
+				assert.Empty(t, w.Variables, "no gate recorded: the deploy workflow refuses to run")
+				return
+			}
+			require.NoError(t, err, string(out))
+			assert.Equal(t, map[string]string{"PRODUCTION_APPROVAL": c.approval, "PRODUCTION_APPROVERS": "alice,bob"}, w.Variables)
+		})
+	}
 }

@@ -305,12 +305,50 @@ func stubPulumi(w *world, args []string) int {
 	return awsError(2, "stub pulumi: unsupported "+strings.Join(args, " "))
 }
 
-// stubGH answers `gh api` for the production environment.
+// stubGH answers the GitHub calls of resolve.sh and production-approval.sh:
+// users, the production environment (read, and created or updated as the
+// repository's plan allows: w.Plan) and repository variables.
 func stubGH(w *world, args []string) int {
-	if len(args) >= 2 && args[0] == "api" && strings.HasSuffix(args[1], "/environments/production") {
+	if len(args) >= 4 && args[0] == "variable" && args[1] == "set" {
+		if w.Variables == nil {
+			w.Variables = map[string]string{}
+		}
+		w.Variables[args[2]] = flag(args, "--body")
+		return 0
+	}
+	if len(args) < 2 || args[0] != "api" {
+		return awsError(1, "stub gh: unsupported "+strings.Join(args, " "))
+	}
+	path := args[len(args)-1]
+	if i := slices.Index(args, "--method"); i >= 0 {
+		path = args[i+2]
+	}
+	switch {
+	case strings.HasPrefix(path, "users/"):
+		login := strings.TrimPrefix(path, "users/")
+		return printJSON(map[string]any{"login": login, "id": len(login) * 1000})
+	case strings.HasSuffix(path, "/environments/production") && flag(args, "--method") == "PUT":
+		var req struct {
+			Reviewers []any `json:"reviewers"`
+		}
+		if err := json.NewDecoder(os.Stdin).Decode(&req); err != nil {
+			return awsError(1, "gh: HTTP 400: Problems parsing JSON")
+		}
+		// The replies GitHub gives where a plan lacks the feature
+		// (REST "Create or update an environment"; plans: docs.github.com
+		// "Managing environments for deployment", availability note).
+		switch {
+		case w.Plan == "free":
+			return awsError(1, "gh: Failed to create the environment. Please ensure the billing plan supports environments in private repositories. (HTTP 422)")
+		case w.Plan == "team" && len(req.Reviewers) > 0:
+			return awsError(1, "gh: Failed to create the environment protection rule. Please ensure the billing plan supports the required reviewers protection rule. (HTTP 422)")
+		}
+		w.Reviewers = len(req.Reviewers)
+		return printJSON(map[string]any{"name": "production"})
+	case strings.HasSuffix(path, "/environments/production"):
 		rules := []any{map[string]any{"type": "branch_policy"}}
 		if w.Reviewers > 0 {
-			rules = append(rules, map[string]any{"type": "required_reviewers", "reviewers": []any{}})
+			rules = append(rules, map[string]any{"type": "required_reviewers", "prevent_self_review": true, "reviewers": []any{}})
 		}
 		return printJSON(map[string]any{"name": "production", "protection_rules": rules})
 	}
