@@ -27,14 +27,14 @@ type world struct {
 	// PendingMaintenance: prod's preview shows a database change RDS holds
 	// for the maintenance window (database/testdata/*-pending.json).
 	PendingMaintenance bool
-	Reviewers          int      // required reviewers on the production environment
+	Reviewers          int // required reviewers on the production environment
 	// Plan: what GitHub's plan allows a private repository: "" (a public
 	// repository, or GitHub Enterprise) required reviewers; "team" (also
 	// Pro) environments with branch policies but no required reviewers;
 	// "free" no environments at all.
 	Plan      string
 	Variables map[string]string // repository variables gh set
-	Calls              []string // every stub call, in order
+	Calls     []string          // every stub call, in order
 }
 
 type stack struct {
