@@ -168,6 +168,12 @@ func stubAWS(w *world, args []string) int {
 			fmt.Println(svc.Desired)
 			return 0
 		}
+		if svc.DrainPolls > 0 {
+			if svc.DrainPolls--; svc.DrainPolls == 0 { // steady: the PRIMARY deployment alone, COMPLETED
+				svc.Deployments = svc.Deployments[:1]
+				svc.Deployments[0].RolloutState = "COMPLETED"
+			}
+		}
 		deps := []any{}
 		for _, d := range svc.Deployments {
 			deps = append(deps, map[string]any{"status": d.Status, "rolloutState": d.RolloutState, "taskDefinition": d.TaskDefinition, "rolloutStateReason": d.Reason})
@@ -201,8 +207,12 @@ func stubAWS(w *world, args []string) int {
 		return printJSON(map[string]any{"tasks": out})
 	case "elbv2 describe-target-health":
 		out := []any{}
-		for _, t := range svc.Tasks {
-			out = append(out, map[string]any{"Target": map[string]any{"Id": t.IP, "Port": 5000}, "TargetHealth": map[string]any{"State": "healthy"}})
+		for i := range svc.Tasks {
+			t := &svc.Tasks[i]
+			out = append(out, map[string]any{"Target": map[string]any{"Id": t.IP, "Port": 5000}, "TargetHealth": map[string]any{"State": t.health()}})
+			if t.InitialPolls > 0 {
+				t.InitialPolls--
+			}
 		}
 		return printJSON(map[string]any{"TargetHealthDescriptions": out})
 	}
@@ -436,7 +446,13 @@ func (a *alb) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "503 Service Temporarily Unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	t := s.Service.Tasks[a.n%len(s.Service.Tasks)]
+	// An ALB routes to its healthy targets, or to all of them when none is
+	// healthy (fail open: "Health checks for your target groups").
+	targets := slices.DeleteFunc(slices.Clone(s.Service.Tasks), func(t task) bool { return t.health() != "healthy" })
+	if len(targets) == 0 {
+		targets = s.Service.Tasks
+	}
+	t := targets[a.n%len(targets)]
 	a.n++
 	rw.Header().Set("Content-Type", "application/json")
 	switch {

@@ -56,6 +56,10 @@ type service struct {
 	TaskDefs    map[string]string // ARN → image
 	Tasks       []task            // RUNNING
 	Completed   string            // task definition of the last completed deployment
+	// DrainPolls: describe-services calls until every deployment but the
+	// PRIMARY one is gone (old tasks draining) and it is COMPLETED; 0
+	// leaves the deployments as they are.
+	DrainPolls int
 }
 
 type deployment struct {
@@ -64,6 +68,22 @@ type deployment struct {
 
 type task struct {
 	Arn, TaskDefinition, IP, Commit string
+	// Its target's health: "initial" for InitialPolls describe-target-health
+	// calls (a new task still passing its first checks), then healthy;
+	// Unhealthy for good.
+	InitialPolls int
+	Unhealthy    bool
+}
+
+// health is the target's state as describe-target-health reports it.
+func (t *task) health() string {
+	switch {
+	case t.Unhealthy:
+		return "unhealthy"
+	case t.InitialPolls > 0:
+		return "initial"
+	}
+	return "healthy"
 }
 
 type repo struct {
