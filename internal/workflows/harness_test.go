@@ -72,8 +72,10 @@ func newHarness(t *testing.T) (h *harness, older, newer string) {
 	for _, s := range stubs {
 		require.NoError(t, os.Symlink(self, filepath.Join(h.bin, s)))
 	}
-	require.NoError(t, os.MkdirAll(h.repo, 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(h.repo, simulatorDir), 0o755))
 	require.NoError(t, exec.Command("cp", "-r", "../../.github", "../../Dockerfile", h.repo).Run())
+	// The simulator's lock file: the program's plan needs it installed (stubGo).
+	require.NoError(t, exec.Command("cp", "../../"+simulatorDir+"/package-lock.json", filepath.Join(h.repo, simulatorDir)).Run())
 	git := func(args ...string) string {
 		cmd := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
 		cmd.Dir = h.repo

@@ -341,6 +341,8 @@ func TestScenarioForkPullRequestPassesTheRequiredCheck(t *testing.T) {
 func TestScenarioSameRepositoryPullRequestNeedsItsPreviews(t *testing.T) {
 	h := prHarness(t, false)
 	h.run("pr-check.yml")
+	assert.Equal(t, "success", h.Results["cost"])
+	assert.NotContains(t, h.Log.String(), "has no plan", "the base revision is planned too, not costed as empty")
 	assert.Equal(t, "success", h.Results["preview"])
 	assert.Equal(t, "skipped", h.Results["fork-notice"])
 	assert.Equal(t, "success", h.Results["required"], h.Log.String())

@@ -41,7 +41,7 @@ func runStub(name string, args []string) int {
 	w.Calls = append(w.Calls, name+" "+strings.Join(args, " "))
 	code := map[string]func(*world, []string) int{
 		"aws": stubAWS, "pulumi": stubPulumi, "gh": stubGH, "crane": stubCrane,
-		"go": stubGo, "make": stubMake, "docker": stubMake, "sudo": stubMake, "npm": stubMake,
+		"go": stubGo, "make": stubMake, "docker": stubMake, "sudo": stubMake, "npm": stubNPM,
 	}[name](w, args)
 	if err := w.save(path); err != nil {
 		fmt.Fprintln(os.Stderr, "stub:", err)
@@ -391,14 +391,42 @@ func stubCrane(w *world, args []string) int {
 	return awsError(1, "stub crane: unsupported")
 }
 
+// simulatorDir holds the deploy-permission check's IAM simulator, a Node
+// package every `go run . plan` needs installed (permissions.SimulatorDir).
+const simulatorDir = "permissions/simulator"
+
 // stubGo answers `go env GOPATH`, and runs the project's own `drift`
-// command for real (it only reads the files the workflow wrote).
+// command for real (it only reads the files the workflow wrote). `go run .
+// plan` fails as the program does where the tree it runs in has the
+// simulator's lock file but no installed simulator (permissions/simulate.go).
 func stubGo(_ *world, args []string) int {
 	if len(args) == 2 && args[0] == "env" && args[1] == "GOPATH" {
 		fmt.Println(filepath.Dir(filepath.Dir(os.Args[0])))
 	}
 	if len(args) >= 3 && args[0] == "run" && args[2] == "drift" {
 		return cli.Drift(args[3:], os.Stdout, os.Stderr)
+	}
+	if len(args) >= 3 && args[0] == "run" && args[2] == "plan" {
+		_, lock := os.Stat(filepath.Join(simulatorDir, "package-lock.json"))
+		_, installed := os.Stat(filepath.Join(simulatorDir, "node_modules", "@cloud-copilot", "iam-simulate"))
+		if lock == nil && installed != nil {
+			return awsError(1, "error: the IAM simulator is not installed: run `npm ci --prefix "+simulatorDir+"` (make plan does)")
+		}
+	}
+	return 0
+}
+
+// stubNPM installs: `npm ci --prefix DIR` puts the simulator's package in
+// DIR/node_modules.
+func stubNPM(_ *world, args []string) int {
+	if len(args) > 0 && args[0] == "ci" {
+		dir := flag(args, "--prefix")
+		if _, err := os.Stat(filepath.Join(dir, "package-lock.json")); err != nil {
+			return awsError(1, "npm ERR! The `npm ci` command can only install with an existing package-lock.json")
+		}
+		if err := os.MkdirAll(filepath.Join(dir, "node_modules", "@cloud-copilot", "iam-simulate"), 0o755); err != nil {
+			return awsError(1, err.Error())
+		}
 	}
 	return 0
 }
