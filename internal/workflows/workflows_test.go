@@ -210,7 +210,7 @@ func TestPromotionDeploysTheSameDigestToBothStacks(t *testing.T) {
 	}
 	copyStep := w.job(t, "production").step(t, "Copy the image by digest from staging's repository")
 	assert.Contains(t, copyStep.Run, `crane copy "$STAGING_REPOSITORY_URL@$DIGEST"`, "copied by digest, not by tag")
-	assert.Contains(t, copyStep.Run, `if [ "$copied" != "$DIGEST" ]`, "the copy is verified")
+	assert.Contains(t, copyStep.Run, `[ "$copied" = "$DIGEST" ] || fail`, "the copy is verified")
 }
 
 func TestAFirstRunCreatesTheRepositoriesBeforePushing(t *testing.T) {
