@@ -6,10 +6,12 @@ ACTIONLINT_VERSION := v1.7.12
 GOBIN := $(shell go env GOPATH)/bin
 # The Debian packages the suites need, in one place: `make deps` installs the
 # missing ones (git and jq for the workflow tests, shellcheck for actionlint,
-# PostgreSQL server binaries for the app tests, haproxy as the ALB stand-in
-# of the app's rollout tests, podman/buildah/runc/debootstrap for the
-# container smoke test).
-SYSTEM_PACKAGES := git make ca-certificates curl jq shellcheck postgresql podman buildah runc debootstrap haproxy
+# podman/buildah/runc/debootstrap for the container smoke test).
+# APP_TEST_PACKAGES are what `make test-app` needs (PostgreSQL server
+# binaries; haproxy, the ALB stand-in of the app's rollout tests): the pull
+# request workflow's test job installs exactly these (TestPullRequestTestsInstallWhatTheAppTestsNeed).
+APP_TEST_PACKAGES := postgresql haproxy
+SYSTEM_PACKAGES := git make ca-certificates curl jq shellcheck podman buildah runc debootstrap $(APP_TEST_PACKAGES)
 
 SIMULATOR := permissions/simulator
 # Node.js runs the deploy-permission check's IAM simulator; Debian's packages

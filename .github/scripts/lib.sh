@@ -1,11 +1,16 @@
-# Sourced by the deploy scripts. fail prints a GitHub error annotation and
-# records the reason, which the job's "Failure reason" step turns into the
-# job output the notification quotes.
+# Sourced by the deploy scripts and the deploy workflow's steps. reason
+# records why the job fails, which the job's "Failure reason" step turns
+# into the job output the notification quotes; fail also prints a GitHub
+# error annotation and exits.
 # shellcheck shell=bash
+
+reason() {
+  if [[ -n ${RUNNER_TEMP:-} ]]; then printf '%s\n' "$1" >>"$RUNNER_TEMP/failure-reason"; fi
+}
 
 fail() {
   echo "::error title=${FAIL_TITLE:-Deploy}::$1"
-  if [[ -n ${RUNNER_TEMP:-} ]]; then printf '%s\n' "$1" >>"$RUNNER_TEMP/failure-reason"; fi
+  reason "$1"
   exit 1
 }
 

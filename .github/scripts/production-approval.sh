@@ -7,11 +7,14 @@
 #              run (GitHub offers them on public repositories, and on private
 #              ones only with GitHub Enterprise; on Free, Pro and Team plans
 #              they exist only for public repositories);
-#   dispatch   where they are not available: the deploy stops after staging,
-#              and one of PRODUCTION_APPROVERS promotes the verified digest
-#              with `gh workflow run deploy.yml -f digest=... -f promote=true`.
-# It asks GitHub for required reviewers and reads the environment back: the
-# answer, not the plan's name, decides. APPROVER: GitHub user logins
+#   dispatch   where they are not available (a private repository on Pro or
+#              Team): the deploy stops after staging, and one of
+#              PRODUCTION_APPROVERS promotes the verified digest with
+#              `gh workflow run deploy.yml -f digest=... -f promote=true`.
+# A private repository on GitHub Free has no environments at all, so neither
+# gate holds (nothing limits which branch reaches the production role): it
+# stops with that message. It asks GitHub and reads the environment back:
+# the answer, not the plan's name, decides. APPROVER: GitHub user logins
 # (at most 6). Needs `gh auth login` as a repository admin.
 set -euo pipefail
 [[ $# -ge 2 ]] || { echo "usage: $0 OWNER/REPO APPROVER..." >&2; exit 2; }
@@ -24,7 +27,10 @@ request="$(jq -cn --argjson r "$reviewers" '{reviewers: $r, prevent_self_review:
   deployment_branch_policy: {protected_branches: true, custom_branch_policies: false}}')"
 if ! gh api --method PUT "$env_path" --input - <<<"$request" >/dev/null; then
   echo "GitHub refused required reviewers on $repo's production environment; falling back to the dispatch gate." >&2
-  gh api --method PUT "$env_path" --input - <<<'{"deployment_branch_policy": {"protected_branches": true, "custom_branch_policies": false}}' >/dev/null
+  if ! gh api --method PUT "$env_path" --input - <<<'{"deployment_branch_policy": {"protected_branches": true, "custom_branch_policies": false}}' >/dev/null; then
+    echo "GitHub refused the production environment itself: a private repository on GitHub Free has no environments, so no gate can limit which branch deploys to prod. Make the repository public, or move it to GitHub Pro or Team (dispatch gate) or Enterprise (required reviewers), then run this again." >&2
+    exit 1
+  fi
 fi
 rules="$(gh api "$env_path" | jq '[.protection_rules[]? | select(.type == "required_reviewers")] | length')"
 

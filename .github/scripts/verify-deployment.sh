@@ -41,9 +41,10 @@ while :; do
     jq -r '.taskDefinition.containerDefinitions[] | select(.name == "app") | .image')"
   state="$(jq -r '.rolloutState' <<<"$primary")"
   deployments="$(jq '.services[0].deployments | length' <<<"$svc")"
+  # After a rollback the failed deployment is gone (pulumi up returned only
+  # once one deployment was left): what remains is the old image.
   if [[ $image != "$want" ]]; then
-    failed="$(jq -r '[.services[0].deployments[] | select(.rolloutState == "FAILED") | .rolloutStateReason][0] // ""' <<<"$svc")"
-    fail "$STACK: ECS rolled back: the service runs $image, not $want${failed:+ ($failed)}"
+    fail "$STACK: ECS rolled back: the service runs $image, not $want (the new tasks failed to start or their health checks)"
   fi
   case "$state" in
     FAILED) fail "$STACK: the rollout of $want FAILED: $(jq -r '.rolloutStateReason // "no reason given"' <<<"$primary")" ;;

@@ -46,9 +46,9 @@ type harness struct {
 	Inputs  map[string]any
 	Vars    map[string]any
 	Secrets map[string]any
-	Fork    bool // pull request from a fork
-	Approve bool // reviewers approve the production environment
-	Env     []string
+	Fork    bool     // pull request from a fork
+	Approve bool     // reviewers approve the production environment
+	Env     []string // added to every run: step's environment last, so it overrides the workflow's env
 
 	// What happened.
 	Results       map[string]string // job id → success, failure, skipped
@@ -72,8 +72,10 @@ func newHarness(t *testing.T) (h *harness, older, newer string) {
 	for _, s := range stubs {
 		require.NoError(t, os.Symlink(self, filepath.Join(h.bin, s)))
 	}
-	require.NoError(t, os.MkdirAll(h.repo, 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(h.repo, simulatorDir), 0o755))
 	require.NoError(t, exec.Command("cp", "-r", "../../.github", "../../Dockerfile", h.repo).Run())
+	// The simulator's lock file: the program's plan needs it installed (stubGo).
+	require.NoError(t, exec.Command("cp", "../../"+simulatorDir+"/package-lock.json", filepath.Join(h.repo, simulatorDir)).Run())
 	git := func(args ...string) string {
 		cmd := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
 		cmd.Dir = h.repo
@@ -480,6 +482,11 @@ func (h *harness) simulate(uses string, with map[string]string, ws string) (map[
 			r := w.repoByURL(url)
 			if r == nil {
 				return nil, nil, fmt.Errorf("push: no repository %s", url)
+			}
+			// The repositories' tags are immutable, and a rebuild is a new
+			// digest (build timestamps): ECR refuses a tag that exists.
+			if _, existing := w.resolveRef(url + ":" + tag); existing != "" {
+				return nil, nil, fmt.Errorf("push: tag invalid: the image tag '%s' already exists in the '%s' repository and cannot be overwritten because the repository is immutable", tag, url)
 			}
 			if r.Images[digest] == nil {
 				commit := ""

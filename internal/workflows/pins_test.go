@@ -15,25 +15,38 @@ import (
 
 // verifiedActions are the actions the workflows may use, at the commits
 // that were checked: the tag named in the comment points at the commit
-// (`git tag --points-at`) and its action.yml at that commit says
-// `runs.using` as listed (`git show <sha>:action.yml`), in each action's
+// (`git tag --points-at`), and its action.yml at that commit says
+// `runs.using` as listed and declares these inputs (`git show
+// <sha>:action.yml`; a trailing * marks `required: true`), in each action's
 // repository snapshot. GitHub retires Node 20 runners: JavaScript actions
-// must say node24. Dependabot (github-actions) proposes new pins; add them
-// here after the same check.
-var verifiedActions = map[string]struct{ sha, version, runs string }{
-	"actions/checkout":                       {"3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1", "node24"},
-	"actions/setup-go":                       {"b7ad1dad31e06c5925ef5d2fc7ad053ef454303e", "v7.0.0", "node24"},
-	"aws-actions/configure-aws-credentials":  {"e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3", "node24"},
-	"aws-actions/amazon-ecr-login":           {"03f1aad4c6c7ffd436567f42f9384779290529bd", "v2.1.7", "node24"},
-	"pulumi/actions":                         {"8e5e406f4007fca908480587cb9893c07090f58d", "v7.0.0", "node24"},
-	"docker/setup-buildx-action":             {"37fe631027851001ddb9b187196cc803df7f5f0e", "v4.3.0", "node24"},
-	"docker/build-push-action":               {"53b7df96c91f9c12dcc8a07bcb9ccacbed38856a", "v7.3.0", "node24"},
-	"marocchino/sticky-pull-request-comment": {"5770ad5eb8f42dd2c4f34da00c94c5381e49af88", "v3.0.5", "node24"},
-	"slackapi/slack-github-action":           {"dcb1066f776dd043e64d0e8ba94ca15cc7e1875d", "v4.0.0", "node24"},
-	"dawidd6/action-send-mail":               {"94de994a9f6fffee200243214e17002e2920bb59", "v18", "node24"},
+// must say node24. An input an action does not declare is only a warning on
+// GitHub, and the value is silently ignored. Dependabot (github-actions)
+// proposes new pins; add them here after the same check.
+var verifiedActions = map[string]struct{ sha, version, runs, inputs string }{
+	"actions/checkout": {"3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1", "node24",
+		"repository ref token ssh-key ssh-known-hosts ssh-strict ssh-user persist-credentials path clean filter sparse-checkout sparse-checkout-cone-mode fetch-depth fetch-tags show-progress lfs submodules set-safe-directory github-server-url allow-unsafe-pr-checkout"},
+	"actions/setup-go": {"b7ad1dad31e06c5925ef5d2fc7ad053ef454303e", "v7.0.0", "node24",
+		"go-version go-version-file check-latest token cache cache-dependency-path architecture go-download-base-url"},
+	"aws-actions/configure-aws-credentials": {"e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3", "node24",
+		"aws-region* aws-profile overwrite-aws-profile role-to-assume aws-access-key-id aws-secret-access-key aws-session-token web-identity-token-file role-chaining audience http-proxy no-proxy mask-aws-account-id role-duration-seconds role-external-id role-session-name role-skip-session-tagging transitive-tag-keys inline-session-policy managed-session-policies output-credentials output-env-credentials unset-current-credentials disable-retry retry-max-attempts special-characters-workaround use-existing-credentials allowed-account-ids force-skip-oidc action-timeout-s custom-tags sts-endpoint"},
+	"aws-actions/amazon-ecr-login": {"03f1aad4c6c7ffd436567f42f9384779290529bd", "v2.1.7", "node24",
+		"http-proxy mask-password registries registry-type skip-logout"},
+	"pulumi/actions": {"8e5e406f4007fca908480587cb9893c07090f58d", "v7.0.0", "node24",
+		"command stack-name pulumi-version pulumi-version-file work-dir comment-on-pr comment-on-pr-number comment-on-summary github-token cloud-url secrets-provider parallel message config-map expect-no-changes diff replace exclude exclude-dependents target target-dependents policyPacks policyPackConfigs refresh upsert remove edit-pr-comment color exclude-protected plan suppress-outputs suppress-progress always-include-summary continue-on-error log-verbosity log-flow debug"},
+	"docker/setup-buildx-action": {"37fe631027851001ddb9b187196cc803df7f5f0e", "v4.3.0", "node24",
+		"version driver driver-opts buildkitd-flags buildkitd-config buildkitd-config-inline use name endpoint platforms append keep-state cache-binary cleanup"},
+	"docker/build-push-action": {"53b7df96c91f9c12dcc8a07bcb9ccacbed38856a", "v7.3.0", "node24",
+		"add-hosts allow annotations attests build-args build-contexts builder cache-from cache-to call cgroup-parent context file labels load network no-cache no-cache-filters outputs platforms provenance pull push sbom secrets secret-envs secret-files shm-size ssh tags target ulimit github-token"},
+	"marocchino/sticky-pull-request-comment": {"5770ad5eb8f42dd2c4f34da00c94c5381e49af88", "v3.0.5", "node24",
+		"header append recreate delete only_create only_update hide_details hide hide_and_recreate hide_classify message path ignore_empty skip_unchanged follow_symbolic_links number number_force owner repo GITHUB_TOKEN"},
+	"slackapi/slack-github-action": {"dcb1066f776dd043e64d0e8ba94ca15cc7e1875d", "v4.0.0", "node24",
+		"api errors method payload payload-delimiter payload-file-path payload-templated proxy retries token webhook webhook-type"},
+	"dawidd6/action-send-mail": {"94de994a9f6fffee200243214e17002e2920bb59", "v18", "node24",
+		"connection_url server_address server_port secure username password subject* to from* body html_body cc bcc reply_to in_reply_to ignore_cert convert_markdown attachments priority headers nodemailerlog nodemailerdebug envelope_from envelope_to"},
 	// Composite; it runs aquasecurity/setup-trivy v0.2.6 and actions/cache
 	// v5.0.5 (both node24 or composite of node24) at pinned SHAs.
-	"aquasecurity/trivy-action": {"ed142fd0673e97e23eac54620cfb913e5ce36c25", "v0.36.0", "composite"},
+	"aquasecurity/trivy-action": {"ed142fd0673e97e23eac54620cfb913e5ce36c25", "v0.36.0", "composite",
+		"scan-type image-ref input scan-ref exit-code ignore-unfixed vuln-type severity format template output skip-dirs skip-files cache-dir timeout ignore-policy hide-progress list-all-pkgs scanners trivyignores github-pat trivy-config tf-vars limit-severities-for-sarif docker-host version cache skip-setup-trivy token-setup-trivy"},
 }
 
 func TestEveryActionIsAVerifiedNode24Pin(t *testing.T) {
@@ -53,9 +66,36 @@ func TestEveryActionIsAVerifiedNode24Pin(t *testing.T) {
 	}
 }
 
-// One Go version: the toolchain line of both modules, the Dockerfile's
-// builder image, and what every setup-go step reads (go.mod's toolchain
-// line: setup-go v7's parseGoVersionFile prefers it to the go line).
+// Every `with:` names an input the action declares at its pinned SHA, and
+// every input it requires is given.
+func TestEveryActionInputIsDeclaredAtItsPin(t *testing.T) {
+	var checked int
+	for file, w := range load(t) {
+		for _, id := range sortedJobs(w) {
+			for _, s := range w.Jobs[id].Steps {
+				name, _, _ := strings.Cut(s.Uses, "@")
+				v, ok := verifiedActions[name]
+				if !ok {
+					continue // TestEveryActionIsAVerifiedNode24Pin says so
+				}
+				declared := map[string]bool{}
+				for _, in := range strings.Fields(v.inputs) {
+					input, required := strings.CutSuffix(in, "*")
+					declared[input] = true
+					if required {
+						assert.Contains(t, s.With, input, "%s/%s %s: %s is required", file, id, name, input)
+					}
+				}
+				for input := range s.With {
+					assert.True(t, declared[input], "%s/%s %s %s has no input %q", file, id, name, v.version, input)
+					checked++
+				}
+			}
+		}
+	}
+	assert.Greater(t, checked, 50)
+}
+
 func TestOneGoVersionEverywhere(t *testing.T) {
 	toolchain := regexp.MustCompile(`(?m)^toolchain go(\d+\.\d+\.\d+)$`)
 	var versions []string

@@ -1,6 +1,9 @@
 package workflows
 
 import (
+	"os"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,8 +24,15 @@ func deployHarness(t *testing.T) (*harness, string, string) {
 	h.Vars = map[string]any{"AWS_REGION": "ap-south-1", "PULUMI_BACKEND_URL": "s3://state", "AWS_STAGING_ROLE_ARN": "arn:staging",
 		"AWS_PRODUCTION_ROLE_ARN": "arn:prod", "AWS_PREVIEW_ROLE_ARN": "arn:preview", "PRODUCTION_APPROVAL": "reviewers", "PRODUCTION_APPROVERS": "alice"}
 	h.Secrets = allSecrets
+	h.Env = slices.Clone(fastClock)
 	return h, older, newer
 }
+
+// fastClock shortens the deploy scripts' polls and deadlines (set in the
+// workflow as minutes): a scenario waits seconds, and a script that waits
+// for a state the world never reaches fails within one test run.
+var fastClock = []string{"WAKE_POLL_SECONDS=0", "WAKE_DEADLINE_SECONDS=20", "VERIFY_POLL_SECONDS=0.1",
+	"VERIFY_DEADLINE_SECONDS=20", "SMOKE_POLL_SECONDS=0.1", "SMOKE_DEADLINE_SECONDS=20"}
 
 func (h *harness) push(sha string) {
 	h.Event, h.Ref, h.SHA, h.Inputs = "push", "refs/heads/main", sha, map[string]any{}
@@ -123,7 +133,7 @@ func TestScenarioECSRollsBackAndOldTasksKeepServing(t *testing.T) {
 		"staging": "failure", "production": "skipped", "notify": "success"})
 	assert.Equal(t, []string{older, older}, h.running("staging"), "the circuit breaker rolled back: the old tasks keep serving")
 	assert.Equal(t, []string{older, older}, h.running("prod"), "the broken digest never reaches prod")
-	h.notified(t, "failed in staging", "ECS rolled back", "circuit breaker")
+	h.notified(t, "failed in staging", "ECS rolled back", "runs "+account+"/octabyte-staging/app@"+digestFor(older)+", not")
 	assert.NotContains(t, h.worldNow().Repos["octabyte-staging/app"].Images[digestFor(newer)].Tags, "staging-"+newer)
 }
 
@@ -157,11 +167,30 @@ func TestScenarioOlderCommitArrivesAfterANewerOne(t *testing.T) {
 	assert.Equal(t, []string{older, older}, h.running("prod"))
 	assert.Equal(t, older, h.worldNow().Stacks["prod"].Outputs["appCommit"])
 
-	// A digest that was never scanned cannot be deployed.
-	h.dispatch(newer, map[string]any{"digest": "sha256:" + strings.Repeat("0", 64), "rollback": true})
-	assert.Equal(t, "failure", h.Results["resolve"])
-	assert.Equal(t, "skipped", h.Results["staging"])
-	h.notified(t, "failed in resolve", "only images this workflow built")
+	// Forward again: the newer digest, which prod's repository already
+	// holds under its commit (the copy finds it and checks its digest).
+	h.dispatch(newer, map[string]any{"digest": digestFor(newer)})
+	h.assertJobs(map[string]string{"resolve": "success", "staging-repository": "success", "build": "skipped", "scan": "skipped",
+		"staging": "success", "production": "success", "notify": "success"})
+	assert.Equal(t, []string{newer, newer}, h.running("prod"))
+	assert.Contains(t, h.Log.String(), "octabyte-prod/app:"+newer+" already holds "+digestFor(newer))
+
+	// Requests resolve refuses before anything is deployed.
+	for _, c := range []struct {
+		inputs map[string]any
+		reason string
+	}{
+		{map[string]any{"digest": "sha256:" + strings.Repeat("0", 64), "rollback": true}, "only images this workflow built"},
+		{map[string]any{"digest": "sha256:ABC", "rollback": true}, "is not sha256:<64 hex digits>"},
+		{map[string]any{"rollback": true}, "rollback and promote need a digest"},
+		{map[string]any{"digest": digestFor(older), "promote": true}, "promote=true is for PRODUCTION_APPROVAL=dispatch"},
+	} {
+		h.dispatch(newer, c.inputs)
+		assert.Equal(t, "failure", h.Results["resolve"], "%v", c.inputs)
+		assert.Equal(t, "skipped", h.Results["staging"], "%v", c.inputs)
+		assert.Equal(t, "skipped", h.Results["production"], "%v", c.inputs)
+		h.notified(t, "failed in resolve", c.reason)
+	}
 }
 
 func TestScenarioVulnerableImageNeverReachesStaging(t *testing.T) {
@@ -171,6 +200,13 @@ func TestScenarioVulnerableImageNeverReachesStaging(t *testing.T) {
 	h.assertJobs(map[string]string{"resolve": "success", "staging-repository": "success", "build": "success", "scan": "failure",
 		"staging": "skipped", "production": "skipped", "notify": "success"})
 	h.notified(t, "failed in scan", "Trivy found HIGH or CRITICAL")
+
+	// The pushed digest stays in the repository, untagged by the scan: it
+	// cannot be deployed by name either.
+	h.dispatch(newer, map[string]any{"digest": digestFor(newer)})
+	assert.Equal(t, "failure", h.Results["resolve"])
+	assert.Equal(t, "skipped", h.Results["staging"])
+	h.notified(t, "failed in resolve", "was never scanned")
 }
 
 func TestScenarioNotificationSecretsMissing(t *testing.T) {
@@ -203,9 +239,22 @@ func TestScenarioNoApprovalGateConfigured(t *testing.T) {
 // Where the plan has no required reviewers: staging deploys, production
 // waits for an approver's promote run.
 func TestScenarioDispatchApprovalGate(t *testing.T) {
-	h, _, newer := deployHarness(t)
+	h, older, newer := deployHarness(t)
 	h.Vars["PRODUCTION_APPROVAL"], h.Vars["PRODUCTION_APPROVERS"] = "dispatch", "bob, carol"
 	h.change(func(w *world) { w.Reviewers = 0 })
+
+	// Scanned, but staging's smoke test failed: not promotable.
+	h.change(func(w *world) { w.SmokeBroken["staging"] = true })
+	h.push(older)
+	assert.Equal(t, "failure", h.Results["staging"])
+	h.Actor = "carol"
+	h.dispatch(older, map[string]any{"digest": digestFor(older), "promote": true})
+	assert.Equal(t, "failure", h.Results["resolve"])
+	assert.Equal(t, "skipped", h.Results["production"])
+	h.notified(t, "staging never verified")
+	h.change(func(w *world) { w.SmokeBroken["staging"] = false })
+
+	h.Actor = "alice"
 	h.push(newer)
 	h.assertJobs(map[string]string{"resolve": "success", "staging-repository": "success", "build": "success", "scan": "success",
 		"staging": "success", "production": "skipped", "notify": "success"})
@@ -283,7 +332,7 @@ func TestScenarioForkPullRequestPassesTheRequiredCheck(t *testing.T) {
 	assert.Equal(t, "success", h.Results["fork-notice"])
 	assert.Equal(t, "success", h.Results["required"], h.Log.String())
 
-	h.Env = []string{"HARNESS_FAIL_MAKE=test-app"}
+	h.Env = append(h.Env, "HARNESS_FAIL_MAKE=test-app")
 	h.run("pr-check.yml")
 	assert.Equal(t, "failure", h.Results["test"])
 	assert.Equal(t, "failure", h.Results["required"], "a failing check fails the required one for forks too")
@@ -292,6 +341,8 @@ func TestScenarioForkPullRequestPassesTheRequiredCheck(t *testing.T) {
 func TestScenarioSameRepositoryPullRequestNeedsItsPreviews(t *testing.T) {
 	h := prHarness(t, false)
 	h.run("pr-check.yml")
+	assert.Equal(t, "success", h.Results["cost"])
+	assert.NotContains(t, h.Log.String(), "has no plan", "the base revision is planned too, not costed as empty")
 	assert.Equal(t, "success", h.Results["preview"])
 	assert.Equal(t, "skipped", h.Results["fork-notice"])
 	assert.Equal(t, "success", h.Results["required"], h.Log.String())
@@ -317,7 +368,6 @@ func TestScenarioSleepingStagingIsWokenBeforeItDeploys(t *testing.T) {
 		s.Outputs["awakeDesiredCount"] = "2"
 		s.DBStopped, s.Service.Desired, s.Service.Tasks = true, 0, nil
 	})
-	h.Env = []string{"WAKE_POLL_SECONDS=0"}
 	h.push(newer)
 	h.assertJobs(allSucceeded)
 	assert.Equal(t, []string{newer, newer}, h.running("staging"), "woken, deployed and verified")
@@ -329,4 +379,61 @@ func TestScenarioSleepingStagingIsWokenBeforeItDeploys(t *testing.T) {
 	assert.Less(t, start, scale, "the database before the tasks that need it")
 	assert.Less(t, scale, up, "awake before pulumi up")
 	assert.NotContains(t, calls, "aws rds start-db-instance --db-instance-identifier octabyte-prod", "production never sleeps")
+
+	// Asleep again; a late run of the older commit is refused before
+	// anything is woken (a wake would keep staging billing until evening).
+	h.change(func(w *world) {
+		s := w.Stacks["staging"]
+		s.DBStopped, s.Service.Desired, s.Service.Tasks = true, 0, nil
+		w.Calls = nil
+	})
+	h.push(older)
+	assert.Equal(t, "failure", h.Results["staging"])
+	h.notified(t, "refusing to deploy "+older)
+	assert.True(t, h.worldNow().Stacks["staging"].DBStopped, "the database stays stopped")
+	assert.NotContains(t, strings.Join(h.worldNow().Calls, "\n"), "update-service", "the service stays at 0 tasks")
+}
+
+// The workflows never create stacks: a missing one stops the run with the
+// instruction, before any `pulumi up`.
+func TestScenarioStackNotCreated(t *testing.T) {
+	h, _, newer := deployHarness(t)
+	h.change(func(w *world) { w.Stacks["staging"].Exists = false })
+	h.push(newer)
+	h.assertJobs(map[string]string{"resolve": "success", "staging-repository": "failure", "build": "skipped", "scan": "skipped",
+		"staging": "skipped", "production": "skipped", "notify": "success"})
+	h.notified(t, "failed in staging-repository", "Stack staging does not exist in the backend")
+	assert.NotContains(t, strings.Join(h.worldNow().Calls, "\n"), "pulumi up")
+}
+
+// production-approval.sh, run by an admin once (docs/setup.md step 5),
+// against GitHub as each plan answers: the gate recorded is the one the
+// repository really got, and a repository without environments gets none.
+func TestProductionApprovalSetupPerPlan(t *testing.T) {
+	for _, c := range []struct {
+		plan, approval string
+		reviewers      int
+	}{
+		{"", "reviewers", 2},    // public repository, or GitHub Enterprise
+		{"team", "dispatch", 0}, // private on Pro or Team: no required reviewers
+		{"free", "", 0},         // private on Free: no environments
+	} {
+		t.Run("plan="+c.plan, func(t *testing.T) {
+			h, _, _ := newHarness(t)
+			h.change(func(w *world) { w.Plan, w.Reviewers = c.plan, 0 })
+			cmd := exec.Command("bash", "../../.github/scripts/production-approval.sh", "octabyte/octabyte", "alice", "bob")
+			cmd.Env = append(os.Environ(), "PATH="+h.bin+":"+os.Getenv("PATH"), "HARNESS_WORLD="+h.world)
+			out, err := cmd.CombinedOutput()
+			w := h.worldNow()
+			assert.Equal(t, c.reviewers, w.Reviewers, string(out))
+			if c.approval == "" {
+				require.Error(t, err, string(out))
+				assert.Contains(t, string(out), "has no environments")
+				assert.Empty(t, w.Variables, "no gate recorded: the deploy workflow refuses to run")
+				return
+			}
+			require.NoError(t, err, string(out))
+			assert.Equal(t, map[string]string{"PRODUCTION_APPROVAL": c.approval, "PRODUCTION_APPROVERS": "alice,bob"}, w.Variables)
+		})
+	}
 }

@@ -41,7 +41,7 @@ func runStub(name string, args []string) int {
 	w.Calls = append(w.Calls, name+" "+strings.Join(args, " "))
 	code := map[string]func(*world, []string) int{
 		"aws": stubAWS, "pulumi": stubPulumi, "gh": stubGH, "crane": stubCrane,
-		"go": stubGo, "make": stubMake, "docker": stubMake, "sudo": stubMake, "npm": stubMake,
+		"go": stubGo, "make": stubMake, "docker": stubMake, "sudo": stubMake, "npm": stubNPM,
 	}[name](w, args)
 	if err := w.save(path); err != nil {
 		fmt.Fprintln(os.Stderr, "stub:", err)
@@ -168,6 +168,12 @@ func stubAWS(w *world, args []string) int {
 			fmt.Println(svc.Desired)
 			return 0
 		}
+		if svc.DrainPolls > 0 {
+			if svc.DrainPolls--; svc.DrainPolls == 0 { // steady: the PRIMARY deployment alone, COMPLETED
+				svc.Deployments = svc.Deployments[:1]
+				svc.Deployments[0].RolloutState = "COMPLETED"
+			}
+		}
 		deps := []any{}
 		for _, d := range svc.Deployments {
 			deps = append(deps, map[string]any{"status": d.Status, "rolloutState": d.RolloutState, "taskDefinition": d.TaskDefinition, "rolloutStateReason": d.Reason})
@@ -201,8 +207,12 @@ func stubAWS(w *world, args []string) int {
 		return printJSON(map[string]any{"tasks": out})
 	case "elbv2 describe-target-health":
 		out := []any{}
-		for _, t := range svc.Tasks {
-			out = append(out, map[string]any{"Target": map[string]any{"Id": t.IP, "Port": 5000}, "TargetHealth": map[string]any{"State": "healthy"}})
+		for i := range svc.Tasks {
+			t := &svc.Tasks[i]
+			out = append(out, map[string]any{"Target": map[string]any{"Id": t.IP, "Port": 5000}, "TargetHealth": map[string]any{"State": t.health()}})
+			if t.InitialPolls > 0 {
+				t.InitialPolls--
+			}
 		}
 		return printJSON(map[string]any{"TargetHealthDescriptions": out})
 	}
@@ -305,12 +315,50 @@ func stubPulumi(w *world, args []string) int {
 	return awsError(2, "stub pulumi: unsupported "+strings.Join(args, " "))
 }
 
-// stubGH answers `gh api` for the production environment.
+// stubGH answers the GitHub calls of resolve.sh and production-approval.sh:
+// users, the production environment (read, and created or updated as the
+// repository's plan allows: w.Plan) and repository variables.
 func stubGH(w *world, args []string) int {
-	if len(args) >= 2 && args[0] == "api" && strings.HasSuffix(args[1], "/environments/production") {
+	if len(args) >= 4 && args[0] == "variable" && args[1] == "set" {
+		if w.Variables == nil {
+			w.Variables = map[string]string{}
+		}
+		w.Variables[args[2]] = flag(args, "--body")
+		return 0
+	}
+	if len(args) < 2 || args[0] != "api" {
+		return awsError(1, "stub gh: unsupported "+strings.Join(args, " "))
+	}
+	path := args[len(args)-1]
+	if i := slices.Index(args, "--method"); i >= 0 {
+		path = args[i+2]
+	}
+	switch {
+	case strings.HasPrefix(path, "users/"):
+		login := strings.TrimPrefix(path, "users/")
+		return printJSON(map[string]any{"login": login, "id": len(login) * 1000})
+	case strings.HasSuffix(path, "/environments/production") && flag(args, "--method") == "PUT":
+		var req struct {
+			Reviewers []any `json:"reviewers"`
+		}
+		if err := json.NewDecoder(os.Stdin).Decode(&req); err != nil {
+			return awsError(1, "gh: HTTP 400: Problems parsing JSON")
+		}
+		// The replies GitHub gives where a plan lacks the feature
+		// (REST "Create or update an environment"; plans: docs.github.com
+		// "Managing environments for deployment", availability note).
+		switch {
+		case w.Plan == "free":
+			return awsError(1, "gh: Failed to create the environment. Please ensure the billing plan supports environments in private repositories. (HTTP 422)")
+		case w.Plan == "team" && len(req.Reviewers) > 0:
+			return awsError(1, "gh: Failed to create the environment protection rule. Please ensure the billing plan supports the required reviewers protection rule. (HTTP 422)")
+		}
+		w.Reviewers = len(req.Reviewers)
+		return printJSON(map[string]any{"name": "production"})
+	case strings.HasSuffix(path, "/environments/production"):
 		rules := []any{map[string]any{"type": "branch_policy"}}
 		if w.Reviewers > 0 {
-			rules = append(rules, map[string]any{"type": "required_reviewers", "reviewers": []any{}})
+			rules = append(rules, map[string]any{"type": "required_reviewers", "prevent_self_review": true, "reviewers": []any{}})
 		}
 		return printJSON(map[string]any{"name": "production", "protection_rules": rules})
 	}
@@ -343,14 +391,42 @@ func stubCrane(w *world, args []string) int {
 	return awsError(1, "stub crane: unsupported")
 }
 
+// simulatorDir holds the deploy-permission check's IAM simulator, a Node
+// package every `go run . plan` needs installed (permissions.SimulatorDir).
+const simulatorDir = "permissions/simulator"
+
 // stubGo answers `go env GOPATH`, and runs the project's own `drift`
-// command for real (it only reads the files the workflow wrote).
+// command for real (it only reads the files the workflow wrote). `go run .
+// plan` fails as the program does where the tree it runs in has the
+// simulator's lock file but no installed simulator (permissions/simulate.go).
 func stubGo(_ *world, args []string) int {
 	if len(args) == 2 && args[0] == "env" && args[1] == "GOPATH" {
 		fmt.Println(filepath.Dir(filepath.Dir(os.Args[0])))
 	}
 	if len(args) >= 3 && args[0] == "run" && args[2] == "drift" {
 		return cli.Drift(args[3:], os.Stdout, os.Stderr)
+	}
+	if len(args) >= 3 && args[0] == "run" && args[2] == "plan" {
+		_, lock := os.Stat(filepath.Join(simulatorDir, "package-lock.json"))
+		_, installed := os.Stat(filepath.Join(simulatorDir, "node_modules", "@cloud-copilot", "iam-simulate"))
+		if lock == nil && installed != nil {
+			return awsError(1, "error: the IAM simulator is not installed: run `npm ci --prefix "+simulatorDir+"` (make plan does)")
+		}
+	}
+	return 0
+}
+
+// stubNPM installs: `npm ci --prefix DIR` puts the simulator's package in
+// DIR/node_modules.
+func stubNPM(_ *world, args []string) int {
+	if len(args) > 0 && args[0] == "ci" {
+		dir := flag(args, "--prefix")
+		if _, err := os.Stat(filepath.Join(dir, "package-lock.json")); err != nil {
+			return awsError(1, "npm ERR! The `npm ci` command can only install with an existing package-lock.json")
+		}
+		if err := os.MkdirAll(filepath.Join(dir, "node_modules", "@cloud-copilot", "iam-simulate"), 0o755); err != nil {
+			return awsError(1, err.Error())
+		}
 	}
 	return 0
 }
@@ -398,7 +474,13 @@ func (a *alb) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "503 Service Temporarily Unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	t := s.Service.Tasks[a.n%len(s.Service.Tasks)]
+	// An ALB routes to its healthy targets, or to all of them when none is
+	// healthy (fail open: "Health checks for your target groups").
+	targets := slices.DeleteFunc(slices.Clone(s.Service.Tasks), func(t task) bool { return t.health() != "healthy" })
+	if len(targets) == 0 {
+		targets = s.Service.Tasks
+	}
+	t := targets[a.n%len(targets)]
 	a.n++
 	rw.Header().Set("Content-Type", "application/json")
 	switch {

@@ -210,7 +210,7 @@ func TestPromotionDeploysTheSameDigestToBothStacks(t *testing.T) {
 	}
 	copyStep := w.job(t, "production").step(t, "Copy the image by digest from staging's repository")
 	assert.Contains(t, copyStep.Run, `crane copy "$STAGING_REPOSITORY_URL@$DIGEST"`, "copied by digest, not by tag")
-	assert.Contains(t, copyStep.Run, `if [ "$copied" != "$DIGEST" ]`, "the copy is verified")
+	assert.Contains(t, copyStep.Run, `[ "$copied" = "$DIGEST" ] || fail`, "the copy is verified")
 }
 
 func TestAFirstRunCreatesTheRepositoriesBeforePushing(t *testing.T) {
@@ -580,13 +580,16 @@ func TestTheDeployedImageIsRestoredBeforeAnyPreview(t *testing.T) {
 		{"pr-check.yml", "preview"}, {"drift.yml", "drift"},
 		{"deploy.yml", "staging-repository"}, {"deploy.yml", "staging"}, {"deploy.yml", "production"},
 	}
+	script, err := os.ReadFile("../../.github/scripts/select-stack.sh")
+	require.NoError(t, err)
+	assert.Contains(t, string(script), "for key in appImage appCommit")
+	assert.Contains(t, string(script), `pulumi stack output "$key"`)
+	assert.Contains(t, string(script), `pulumi config set "octabyte:$key" "$value"`)
 	const restore = "Select the stack and restore its deployed image"
 	for _, c := range cases {
 		j := one(t, c.file).job(t, c.job)
 		r := j.step(t, restore)
-		assert.Contains(t, r.Run, "for key in appImage appCommit", "%s/%s", c.file, c.job)
-		assert.Contains(t, r.Run, `pulumi stack output "$key"`, "%s/%s", c.file, c.job)
-		assert.Contains(t, r.Run, `pulumi config set "octabyte:$key" "$value"`, "%s/%s", c.file, c.job)
+		assert.Equal(t, "bash .github/scripts/select-stack.sh", strings.TrimSpace(r.Run), "%s/%s: one script restores the image everywhere", c.file, c.job)
 		var restored, runs bool
 		for _, s := range j.Steps {
 			restored = restored || s.Name == restore
@@ -597,4 +600,32 @@ func TestTheDeployedImageIsRestoredBeforeAnyPreview(t *testing.T) {
 		}
 		assert.True(t, runs, "%s/%s runs the program", c.file, c.job)
 	}
+}
+
+// The pull request's test job runs `make test-app`, whose tests fail (never
+// skip) without their system packages: it installs every package the
+// Makefile's APP_TEST_PACKAGES names. GitHub's Ubuntu image has neither
+// the PostgreSQL server binaries nor HAProxy.
+func TestPullRequestTestsInstallWhatTheAppTestsNeed(t *testing.T) {
+	makefile, err := os.ReadFile("../../Makefile")
+	require.NoError(t, err)
+	m := regexp.MustCompile(`(?m)^APP_TEST_PACKAGES := (.+)$`).FindSubmatch(makefile)
+	require.NotNil(t, m, "the Makefile lists APP_TEST_PACKAGES")
+	packages := strings.Fields(string(m[1]))
+	require.NotEmpty(t, packages)
+
+	j := one(t, "pr-check.yml").job(t, "test")
+	var installed []string
+	for i, s := range j.Steps {
+		if strings.Contains(s.Run, "make test-app") {
+			assert.Subset(t, installed, packages, "the test job installs the app tests' packages before step %d runs them", i)
+			return
+		}
+		for _, line := range strings.Split(s.Run, "\n") {
+			if _, args, ok := strings.Cut(line, "apt-get install"); ok {
+				installed = append(installed, strings.Fields(args)...)
+			}
+		}
+	}
+	t.Fatal("the test job runs no make test-app")
 }

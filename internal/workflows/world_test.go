@@ -27,8 +27,14 @@ type world struct {
 	// PendingMaintenance: prod's preview shows a database change RDS holds
 	// for the maintenance window (database/testdata/*-pending.json).
 	PendingMaintenance bool
-	Reviewers          int      // required reviewers on the production environment
-	Calls              []string // every stub call, in order
+	Reviewers          int // required reviewers on the production environment
+	// Plan: what GitHub's plan allows a private repository: "" (a public
+	// repository, or GitHub Enterprise) required reviewers; "team" (also
+	// Pro) environments with branch policies but no required reviewers;
+	// "free" no environments at all.
+	Plan      string
+	Variables map[string]string // repository variables gh set
+	Calls     []string          // every stub call, in order
 }
 
 type stack struct {
@@ -50,6 +56,10 @@ type service struct {
 	TaskDefs    map[string]string // ARN → image
 	Tasks       []task            // RUNNING
 	Completed   string            // task definition of the last completed deployment
+	// DrainPolls: describe-services calls until every deployment but the
+	// PRIMARY one is gone (old tasks draining) and it is COMPLETED; 0
+	// leaves the deployments as they are.
+	DrainPolls int
 }
 
 type deployment struct {
@@ -58,6 +68,22 @@ type deployment struct {
 
 type task struct {
 	Arn, TaskDefinition, IP, Commit string
+	// Its target's health: "initial" for InitialPolls describe-target-health
+	// calls (a new task still passing its first checks), then healthy;
+	// Unhealthy for good.
+	InitialPolls int
+	Unhealthy    bool
+}
+
+// health is the target's state as describe-target-health reports it.
+func (t *task) health() string {
+	switch {
+	case t.Unhealthy:
+		return "unhealthy"
+	case t.InitialPolls > 0:
+		return "initial"
+	}
+	return "healthy"
 }
 
 type repo struct {
@@ -169,19 +195,22 @@ func (w *world) up(s *stack, albURL string) error {
 	img := r.Images[digest]
 	// A task that cannot reach its database never passes the health check.
 	if img == nil || w.Bad[digest] || s.DBStopped || s.DBStarting > 0 {
-		failed := deployment{Status: "ACTIVE", RolloutState: "FAILED", TaskDefinition: td,
-			Reason: "ECS deployment circuit breaker: tasks failed to start or failed ELB health checks"}
 		if svc.Completed == "" {
 			// Nothing to roll back to: the deployment fails and stops
-			// launching tasks; waitForSteadyState never sees one.
-			failed.Status = "PRIMARY"
-			svc.Deployments = []deployment{failed}
+			// launching tasks, so the provider's wait for one deployment
+			// with every desired task running times out.
+			svc.Deployments = []deployment{{Status: "PRIMARY", RolloutState: "FAILED", TaskDefinition: td,
+				Reason: "ECS deployment circuit breaker: tasks failed to start."}}
 			svc.Tasks = nil
-			return fmt.Errorf("waiting for ECS service (%s) to reach steady state: deployment failed", s.Outputs["serviceName"])
+			return fmt.Errorf("waiting for ECS Service (%s) to reach steady state: timeout while waiting for state to become 'tfSTABLE'", s.Outputs["serviceName"])
 		}
 		// The rollback reaches a steady state on the old tasks, and the
-		// provider reports success (terraform-provider-aws#19519).
-		svc.Deployments = []deployment{{Status: "PRIMARY", RolloutState: "COMPLETED", TaskDefinition: svc.Completed}, failed}
+		// provider reports success (terraform-provider-aws#19519). Its wait
+		// (statusServiceWaitForStable) ends only when the service has a single
+		// deployment with every desired task running: the failed deployment
+		// is gone by then, and the PRIMARY one is the rollback's, on the
+		// last completed task definition.
+		svc.Deployments = []deployment{{Status: "PRIMARY", RolloutState: "COMPLETED", TaskDefinition: svc.Completed}}
 		return nil
 	}
 	if s.Config["octabyte:sleepSchedule"] != "" && svc.Desired == 0 {
