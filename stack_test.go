@@ -3,7 +3,10 @@ package main
 import (
 	"encoding/json"
 	"maps"
+	"os"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -229,4 +232,38 @@ func TestRolesTrustExactlyTheServicesDeployRolesPassThemTo(t *testing.T) {
 	assert.ElementsMatch(t, account.PassRoleServices, slices.Collect(maps.Keys(trusted)))
 	assert.ElementsMatch(t, account.PassRoleServices, []string{compute.TasksPrincipal, network.FlowLogsPrincipal, database.MonitoringPrincipal,
 		network.NATInstancePrincipal, sleep.SchedulerPrincipal, monitoring.ChatbotPrincipal})
+}
+
+// app/alb_test.go proves zero-downtime deploys behind HAProxy configured like
+// the target group, with time scaled by 1/50. It holds only if its stand-in
+// keeps the target group's interval, thresholds and deregistration delay.
+func TestTheAppsLoadBalancerStandInMatchesTheTargetGroup(t *testing.T) {
+	src, err := os.ReadFile("app/alb_test.go")
+	require.NoError(t, err)
+	find := func(pattern string) []int {
+		m := regexp.MustCompile(pattern).FindStringSubmatch(string(src))
+		require.NotNil(t, m, "app/alb_test.go no longer matches %q", pattern)
+		var ns []int
+		for _, s := range m[1:] {
+			n, err := strconv.Atoi(s)
+			require.NoError(t, err)
+			ns = append(ns, n)
+		}
+		return ns
+	}
+	const scale = 50
+	interval := find(`checkInterval = (\d+) \* time.Millisecond`)[0]
+	delay := find(`deregistrationDelay = (\d+) \* time.Millisecond`)[0]
+	thresholds := find(`default-server .* rise (\d+) fall (\d+)`)
+
+	for _, stack := range []string{"staging", "prod"} {
+		tg := only(t, runStack(t, stack), "aws:lb/targetGroup:TargetGroup")
+		hc := tg.Inputs["healthCheck"].(map[string]any)
+		assert.Equal(t, hc["interval"], float64(interval*scale/1000), stack+": check interval")
+		assert.Equal(t, tg.Inputs["deregistrationDelay"], float64(delay*scale/1000), stack+": deregistration delay")
+		assert.Equal(t, hc["healthyThreshold"], float64(thresholds[0]), stack+": healthy threshold (rise)")
+		assert.Equal(t, hc["unhealthyThreshold"], float64(thresholds[1]), stack+": unhealthy threshold (fall)")
+		assert.Equal(t, hc["path"], "/healthz", stack+": the stand-in checks /healthz")
+	}
+	assert.Contains(t, string(src), "option httpchk GET /healthz")
 }
