@@ -75,7 +75,7 @@ func engineView(t *testing.T, p *plan.Plan) []policyx.AnalyzerResource {
 		add("aws:ec2/vpc:Vpc", r.Name, vpcURN, r.URN, map[string]any{"id": vpcID, "cidrBlock": r.Input("cidrBlock"), "enableDnsHostnames": true}, nil)
 		for _, public := range []bool{true, false} {
 			name, props := r.Name+"-private-1", map[string]any{"vpcId": vpcID, "cidrBlock": "10.0.128.0/20"}
-			var inputs pulumi.Map = pulumi.Map{"mapPublicIpOnLaunch": pulumi.Bool(public)}
+			inputs := pulumi.Map{"mapPublicIpOnLaunch": pulumi.Bool(public)}
 			if public {
 				name, props["cidrBlock"] = r.Name+"-public-1", "10.0.0.0/20"
 			}
