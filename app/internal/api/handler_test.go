@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -559,11 +560,28 @@ func TestMetricRoutesAreTheAPIsRoutes(t *testing.T) {
 	}
 }
 
-func TestHealthChecksLogAtDebug(t *testing.T) {
+// Health checks (every few seconds) stay out of the info log unless they
+// fail; a 503 is an expected outage (warn), any other 5xx a bug (error).
+func TestAccessLogLevels(t *testing.T) {
 	h := newHarness(t)
-	h.do(t, "GET", "/healthz", "", "")
-	if l := lines[logLine](t, &h.logs); len(l) != 1 || l[0].Level != "DEBUG" {
-		t.Errorf("logs %+v", l)
+	h.do(t, "GET", "/healthz", "", "").status(200)
+	h.do(t, "GET", "/readyz", "", "").status(200)
+	h.do(t, "GET", "/api/v1/notes/not-an-id", "", "").status(400)
+	h.store.err = &pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"}
+	h.do(t, "GET", "/readyz", "", "").status(503)
+	h.do(t, "POST", "/api/v1/notes", jsonCT, `{"title":"t"}`).status(503)
+	h.store.err = &pgconn.PgError{Code: "42P01", Message: `relation "notes" does not exist`}
+	h.do(t, "POST", "/api/v1/notes", jsonCT, `{"title":"t"}`).status(500)
+
+	var got []string
+	for _, l := range lines[logLine](t, &h.logs) {
+		if l.Msg == "request" {
+			got = append(got, fmt.Sprintf("%d %s", l.Status, l.Level))
+		}
+	}
+	want := []string{"200 DEBUG", "200 DEBUG", "400 INFO", "503 WARN", "503 WARN", "500 ERROR"}
+	if !slices.Equal(got, want) {
+		t.Errorf("access log levels %q, want %q", got, want)
 	}
 }
 

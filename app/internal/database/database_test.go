@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -267,14 +268,7 @@ func TestPoolGrowsBackWhenTheServerHasRoomAgain(t *testing.T) {
 	if errs := load(pool, 10, 5); len(errs) > 0 {
 		t.Fatalf("%d calls failed, the first: %v", len(errs), errs[0])
 	}
-	admin, err := Open(pg.URL("postgres"), quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.pgx.Exec(context.Background(), `ALTER ROLE `+name+`_owner CONNECTION LIMIT 6`); err != nil {
-		t.Fatal(err)
-	}
+	setConnectionLimit(t, name, 6)
 	deadline := time.Now().Add(10 * time.Second)
 	for pool.pgx.Stat().TotalConns() <= 2 {
 		if time.Now().After(deadline) {
@@ -283,5 +277,54 @@ func TestPoolGrowsBackWhenTheServerHasRoomAgain(t *testing.T) {
 		if errs := load(pool, 10, 2); len(errs) > 0 {
 			t.Fatalf("%d calls failed, the first: %v", len(errs), errs[0])
 		}
+	}
+}
+
+// A server that refuses every connection (another client holds them all)
+// never makes the gate withhold its last slot: callers keep knocking, each
+// until its own deadline, and the first one after the server has room gets
+// a connection.
+func TestTheGateKeepsOneSlotWhenTheServerRefusesEveryConnection(t *testing.T) {
+	name, url := pg.CreateLimitedDatabase(t, 0)
+	pool, err := Open(url, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var wg sync.WaitGroup
+	for range 2 * MaxConns {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			if c, err := pool.Acquire(ctx); err == nil {
+				c.Release()
+				t.Error("a connection from a role whose limit is 0")
+			}
+		})
+	}
+	wg.Wait()
+	if pool.withheld > MaxConns-1 {
+		t.Fatalf("%d of %d slots withheld; the gate must keep one", pool.withheld, MaxConns)
+	}
+	setConnectionLimit(t, name, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	c, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatalf("no connection after the limit was raised: %v", err)
+	}
+	c.Release()
+}
+
+// setConnectionLimit changes the limit of a CreateLimitedDatabase's role.
+func setConnectionLimit(t *testing.T, database string, limit int) {
+	t.Helper()
+	admin, err := Open(pg.URL("postgres"), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.pgx.Exec(context.Background(), fmt.Sprintf("ALTER ROLE %s_owner CONNECTION LIMIT %d", database, limit)); err != nil {
+		t.Fatal(err)
 	}
 }
