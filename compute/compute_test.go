@@ -2,6 +2,8 @@ package compute_test
 
 import (
 	"encoding/json"
+	"maps"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -292,7 +294,7 @@ func TestServiceRunsPrivatelyWithCircuitBreaker(t *testing.T) {
 	assert.Equal(t, true, svc.Input("waitForSteadyState"))
 	assert.Equal(t, 60.0, svc.Input("healthCheckGracePeriodSeconds"))
 	assert.Equal(t, 2.0, svc.Input("desiredCount"))
-	assert.Equal(t, "FARGATE", svc.Input("launchType"))
+	assert.Equal(t, []any{map[string]any{"capacityProvider": "FARGATE", "weight": 1.0}}, svc.Input("capacityProviderStrategies"))
 	lbs := svc.Input("loadBalancers").([]any)
 	require.Len(t, lbs, 1)
 	assert.Equal(t, "app", lbs[0].(map[string]any)["containerName"])
@@ -434,15 +436,50 @@ func TestSecurityGroupRulesAreExactlyAsDesigned(t *testing.T) {
 	}
 }
 
-func TestFargateSpotUsesTheCapacityProvider(t *testing.T) {
-	a := args()
-	a.FargateSpot, a.Architecture = true, compute.X8664
-	p := build(t, a)
-	svc := one(t, p, "aws:ecs/service:Service")
-	assert.Nil(t, svc.Input("launchType"), "launch type and capacity providers are exclusive")
-	strategy := svc.Input("capacityProviderStrategies").([]any)
+// replacesService is the provider's rule for an ECS service update
+// (pulumi-aws v6, ecs.Service: launchType forces a new service;
+// capacityProviderStrategies "can be updated without destroying and
+// recreating the service only if forceNewDeployment = true and not changing
+// from 0 capacityProviderStrategy blocks to greater than 0, or vice versa").
+func replacesService(old, new plan.Resource) bool {
+	if old.Input("launchType") != new.Input("launchType") {
+		return true
+	}
+	before, _ := old.Input("capacityProviderStrategies").([]any)
+	after, _ := new.Input("capacityProviderStrategies").([]any)
+	if reflect.DeepEqual(before, after) {
+		return false
+	}
+	return new.Input("forceNewDeployment") != true || (len(before) == 0) != (len(after) == 0)
+}
+
+// Fargate Spot on or off is a rolling deployment of the same service, not a
+// replacement: with a fixed name, a replacement deletes the service first
+// and leaves the stack without tasks until the new one is steady.
+func TestSwitchingFargateSpotUpdatesTheServiceInPlace(t *testing.T) {
+	services := map[bool]plan.Resource{}
+	for _, spot := range []bool{false, true} {
+		a := args()
+		a.FargateSpot, a.Architecture = spot, compute.X8664
+		p := build(t, a)
+		svc := one(t, p, "aws:ecs/service:Service")
+		services[spot] = svc
+		providers := one(t, p, "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
+		assert.Equal(t, []any{"FARGATE", "FARGATE_SPOT"}, providers.Input("capacityProviders"))
+		assert.Contains(t, svc.DependsOn, providers.URN, "a strategy may only name a provider the cluster has")
+		assert.Nil(t, svc.Input("launchType"), "launch type and capacity providers are exclusive")
+	}
+	strategy := services[true].Input("capacityProviderStrategies").([]any)
 	assert.Equal(t, "FARGATE_SPOT", strategy[0].(map[string]any)["capacityProvider"])
-	one(t, p, "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
+	assert.False(t, replacesService(services[false], services[true]), "Fargate to Spot")
+	assert.False(t, replacesService(services[true], services[false]), "Spot to Fargate")
+
+	// The rule itself: what the service looked like before this change.
+	withLaunchType := services[false]
+	withLaunchType.Inputs = maps.Clone(withLaunchType.Inputs)
+	delete(withLaunchType.Inputs, "capacityProviderStrategies")
+	withLaunchType.Inputs["launchType"] = "FARGATE"
+	assert.True(t, replacesService(withLaunchType, services[true]), "a launch type replaced by a strategy")
 }
 
 func TestContainerInsightsFollowsConfig(t *testing.T) {

@@ -126,13 +126,15 @@ func newService(ctx *pulumi.Context, a ComputeArgs, desired int, repoURL pulumi.
 	if err != nil {
 		return nil, err
 	}
-	if a.FargateSpot {
-		if _, err := ecs.NewClusterCapacityProviders(ctx, "cluster", &ecs.ClusterCapacityProvidersArgs{
-			ClusterName:       cluster.Name,
-			CapacityProviders: pulumi.StringArray{pulumi.String("FARGATE"), pulumi.String("FARGATE_SPOT")},
-		}, parent); err != nil {
-			return nil, err
-		}
+	// Both Fargate capacity providers, always: a service names one in its
+	// strategy, and a strategy may only name providers associated with the
+	// cluster (PutClusterCapacityProviders, ECS API Reference).
+	capacityProviders, err := ecs.NewClusterCapacityProviders(ctx, "cluster", &ecs.ClusterCapacityProvidersArgs{
+		ClusterName:       cluster.Name,
+		CapacityProviders: pulumi.StringArray{pulumi.String(fargate), pulumi.String(fargateSpot)},
+	}, parent)
+	if err != nil {
+		return nil, err
 	}
 
 	// The service's name is fixed so that monitoring can name it before the
@@ -189,17 +191,28 @@ func newService(ctx *pulumi.Context, a ComputeArgs, desired int, repoURL pulumi.
 		EnableEcsManagedTags:            pulumi.Bool(true),
 		PropagateTags:                   pulumi.String("SERVICE"),
 	}
+	// A capacity provider strategy, never a launch type, with forced new
+	// deployments: the provider then updates a strategy in place (a rolling
+	// deployment). A changed launch type, or a strategy added to a service
+	// that had none, replaces the service (pulumi-aws v6 ecs.Service docs:
+	// "updated without destroying and recreating the service only if
+	// forceNewDeployment = true and not changing from 0 ... blocks to
+	// greater than 0"), which for a fixed name means no tasks for minutes.
+	provider := fargate
 	if a.FargateSpot {
-		args.CapacityProviderStrategies = ecs.ServiceCapacityProviderStrategyArray{
-			&ecs.ServiceCapacityProviderStrategyArgs{CapacityProvider: pulumi.String("FARGATE_SPOT"), Weight: pulumi.Int(1)},
-		}
-	} else {
-		args.LaunchType = pulumi.String("FARGATE")
+		provider = fargateSpot
 	}
-	// The target group must be attached to a listener. A fixed name cannot
-	// be created before the old service is deleted, so a replacement (e.g. a
-	// launch type change) deletes first.
-	svcOpts := []pulumi.ResourceOption{parent, pulumi.DependsOn(l.listeners), pulumi.DeleteBeforeReplace(true)}
+	args.CapacityProviderStrategies = ecs.ServiceCapacityProviderStrategyArray{
+		&ecs.ServiceCapacityProviderStrategyArgs{CapacityProvider: pulumi.String(provider), Weight: pulumi.Int(1)},
+	}
+	args.ForceNewDeployment = pulumi.Bool(true)
+	// The target group must be attached to a listener, the strategy's
+	// provider to the cluster. A fixed name cannot be created before the
+	// old service is deleted, so a replacement (any change the provider
+	// cannot make in place) deletes first.
+	svcOpts := []pulumi.ResourceOption{
+		parent, pulumi.DependsOn(append([]pulumi.Resource{capacityProviders}, l.listeners...)), pulumi.DeleteBeforeReplace(true),
+	}
 	if a.Autoscaling.Enabled || a.ScheduledDesiredCount {
 		svcOpts = append(svcOpts, pulumi.IgnoreChanges([]string{"desiredCount"})) // the scaler or the sleep schedule owns it
 	}
@@ -215,6 +228,12 @@ func newService(ctx *pulumi.Context, a ComputeArgs, desired int, repoURL pulumi.
 	}
 	return svc, nil
 }
+
+// The Fargate capacity providers AWS manages.
+const (
+	fargate     = "FARGATE"
+	fargateSpot = "FARGATE_SPOT"
+)
 
 // ServiceName is the ECS service's name in a stack.
 func ServiceName(stack string) string { return "octabyte-" + stack + "-app" }

@@ -23,7 +23,7 @@ var highlights = map[string][]string{
 	"aws:lb/loadBalancer:LoadBalancer":                                {"loadBalancerType", "internal", "subnets", "dropInvalidHeaderFields", "enableDeletionProtection", "accessLogs.enabled", "idleTimeout"},
 	"aws:lb/targetGroup:TargetGroup":                                  {"port", "protocol", "targetType", "deregistrationDelay", "healthCheck.path", "healthCheck.interval", "healthCheck.healthyThreshold", "healthCheck.unhealthyThreshold"},
 	"aws:lb/listener:Listener":                                        {"port", "protocol", "sslPolicy", "defaultActions"},
-	"aws:ecs/service:Service":                                         {"desiredCount", "launchType", "networkConfiguration.assignPublicIp", "networkConfiguration.subnets", "deploymentCircuitBreaker", "deploymentMinimumHealthyPercent", "deploymentMaximumPercent", "healthCheckGracePeriodSeconds", "waitForSteadyState", "enableExecuteCommand", "capacityProviderStrategies"},
+	"aws:ecs/service:Service":                                         {"desiredCount", "launchType", "networkConfiguration.assignPublicIp", "networkConfiguration.subnets", "deploymentCircuitBreaker", "deploymentMinimumHealthyPercent", "deploymentMaximumPercent", "healthCheckGracePeriodSeconds", "waitForSteadyState", "enableExecuteCommand", "capacityProviderStrategies", "forceNewDeployment"},
 	"aws:ecs/taskDefinition:TaskDefinition":                           {"family", "cpu", "memory", "networkMode", "runtimePlatform.cpuArchitecture"},
 	"aws:ecs/cluster:Cluster":                                         {"settings"},
 	"aws:ecr/repository:Repository":                                   {"imageTagMutability", "imageScanningConfiguration.scanOnPush", "encryptionConfigurations", "forceDelete"},
