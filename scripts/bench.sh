@@ -2,8 +2,10 @@
 # Load benchmark of the app on this machine (make bench), side by side with
 # its two yardsticks in the same run:
 #   - a bare net/http handler (app/internal/barehttp) for GET /healthz, on a
-#     plain http.Server (the target) and on the app's http.Server settings
-#     (its timeouts: then only the handler stack differs);
+#     plain http.Server (the target), on the app's http.Server settings
+#     (its timeouts: then only the handler stack differs), and on those
+#     settings sending the app's response headers (then only the app's own
+#     work differs);
 #   - `pgbench -S -M prepared -c 10` (primary-key SELECTs through 10
 #     connections, the app's pool size) for GET /api/v1/notes/{id}.
 # The servers (app, bare handler, pgbench) take turns on CPU 1; wrk and
@@ -84,15 +86,18 @@ start() {
 app_port=$(free_port) || fail "no free TCP port"
 bare_port=$(free_port) || fail "no free TCP port"
 bare_timeouts_port=$(free_port) || fail "no free TCP port"
+bare_headers_port=$(free_port) || fail "no free TCP port"
 app=http://127.0.0.1:$app_port
 bare=http://127.0.0.1:$bare_port
 bare_timeouts=http://127.0.0.1:$bare_timeouts_port
+bare_headers=http://127.0.0.1:$bare_headers_port
 # The app logs as in production (info level, one JSON line per request, EMF
 # lines for failures), to /dev/null.
 PORT=$app_port APP_ENV=bench LOG_LEVEL=info DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/octabyte?sslmode=disable" \
   start app "$app/readyz" "$work/app"
 PORT=$bare_port start bare "$bare/healthz" "$work/bare"
 PORT=$bare_timeouts_port BARE_SERVER=app start bare_timeouts "$bare_timeouts/healthz" "$work/bare"
+PORT=$bare_headers_port BARE_SERVER=app-headers start bare_headers "$bare_headers/healthz" "$work/bare"
 
 # 10 000 notes so the by-id read is an index lookup in a real table.
 "${psql[@]}" -d octabyte -c "INSERT INTO notes (title, body) SELECT 'seed ' || i, repeat('x', 200) FROM generate_series(1, 10000) i"
@@ -177,6 +182,7 @@ for round in $(seq "$rounds"); do
   run_wrk bare-healthz "$round" "${server_pid[bare]}" "$bare/healthz"
   run_wrk app-healthz "$round" "${server_pid[app]}" "$app/healthz"
   run_wrk bare-timeouts-healthz "$round" "${server_pid[bare_timeouts]}" "$bare_timeouts/healthz"
+  run_wrk bare-headers-healthz "$round" "${server_pid[bare_headers]}" "$bare_headers/healthz"
   run_wrk app-get-by-id "$round" "${server_pid[app]}" "$app/api/v1/notes/$id"
   run_pgbench "$round"
   run_wrk app-post "$round" "${server_pid[app]}" "$app/api/v1/notes" "$work/post.lua"
@@ -196,7 +202,7 @@ ratio() {
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t ? "target reached" : "BELOW target") }'; }
 
 printf '\n%-22s %10s %9s %9s %12s %7s %7s\n' "scenario (median)" "req/s" "p50 ms" "p99 ms" "CPU us/req" "CPU0 %" "CPU1 %"
-for s in bare-healthz app-healthz bare-timeouts-healthz app-get-by-id pgbench-S app-post app-post-idempotent; do
+for s in bare-healthz app-healthz bare-timeouts-healthz bare-headers-healthz app-get-by-id pgbench-S app-post app-post-idempotent; do
   printf '%-22s %10s %9s %9s %12s %7s %7s\n' "$s" "$(median 3 "$s")" "$(median 4 "$s")" "$(median 5 "$s")" \
     "$(median 6 "$s")" "$(median 7 "$s")" "$(median 8 "$s")"
 done
@@ -205,6 +211,10 @@ byid_ratio=$(ratio app-get-by-id pgbench-S)
 printf '\nratio app /healthz : bare net/http                  %s  (target >= 0.95: %s)\n' "$healthz_ratio" "$(verdict "$healthz_ratio" 0.95)"
 printf 'ratio app /healthz : bare handler, app server config %s  (only the handler stack differs)\n' \
   "$(ratio app-healthz bare-timeouts-healthz)"
+printf 'ratio app /healthz : bare handler, app config+headers %s  (only the app'"'"'s own work differs)\n' \
+  "$(ratio app-healthz bare-headers-healthz)"
+printf 'ratio bare, app config+headers : bare net/http      %s  (what the required timeouts and headers cost)\n' \
+  "$(ratio bare-headers-healthz bare-healthz)"
 printf 'ratio app by-id read : pgbench -S                  %s  (target >= 0.70: %s)\n' "$byid_ratio" "$(verdict "$byid_ratio" 0.70)"
 printf '(%s rounds of %ss per scenario, interleaved; servers on CPU 1, wrk -t1 -c%s and PostgreSQL on CPU 0;\n' \
   "$rounds" "$duration" "$conns"

@@ -26,16 +26,20 @@ var (
 	}
 )
 
-// secure sets headers that make a JSON API safe to open in a browser and
-// keep responses out of shared caches.
+// secure sets the security headers on every response.
 func secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		for _, sh := range securityHeaders {
-			h[sh.name] = sh.value
-		}
+		SetSecurityHeaders(w.Header())
 		next.ServeHTTP(w, r)
 	})
+}
+
+// SetSecurityHeaders sets headers that make a JSON API safe to open in a
+// browser and keep responses out of shared caches.
+func SetSecurityHeaders(h http.Header) {
+	for _, sh := range securityHeaders {
+		h[sh.name] = sh.value
+	}
 }
 
 // requestID is the request's id, as observe set it on the response.
