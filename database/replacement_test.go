@@ -99,3 +99,32 @@ func TestUnprotectedDatabaseWarnsInstead(t *testing.T) {
 	assert.Contains(t, warnings[0], "replaces the database octabyte-prod")
 	assert.Contains(t, warnings[1], "upgrades the database octabyte-prod in place")
 }
+
+// The tag the guard searches for is the one the stack's instance carries:
+// an instance this stack created under an earlier identifier is found.
+func TestTheInstanceCarriesTheTagTheGuardFinds(t *testing.T) {
+	p, err := plan.Run(func(ctx *pulumi.Context) error {
+		_, err := database.NewDatabase(ctx, "database", &database.DatabaseArgs{
+			Identifier: "octabyte-prod-old", VpcID: pulumi.String("vpc-1"), SubnetIDs: pulumi.ToStringArray([]string{"subnet-a", "subnet-b"}),
+		})
+		return err
+	}, "prod", map[string]string{"aws:region": "ap-south-1"})
+	require.NoError(t, err)
+	created := instance(t, p)
+	tags, _ := created.Input("tags").(map[string]any)
+	require.NotEmpty(t, tags)
+	old := deployedInstance("octabyte-prod-old", "octabyte", "octabyte", "17.4", tags)
+	warnings, err := guard(t, database.DatabaseArgs{}, old)
+	require.NoError(t, err)
+	require.Len(t, warnings, 1)
+	assert.Contains(t, warnings[0], `"octabyte-prod-old" in AWS, "octabyte-prod" in the config`)
+}
+
+// An instance found both by its identifier and by the stack's tag is
+// compared once.
+func TestAnInstanceFoundByIdentifierAndTagIsComparedOnce(t *testing.T) {
+	live := deployedInstance("octabyte-prod", "octabyte", "octabyte", "17.4", map[string]any{database.StackTag: "octabyte/prod"})
+	warnings, err := guard(t, database.DatabaseArgs{DBName: "app"}, live)
+	require.NoError(t, err)
+	assert.Len(t, warnings, 1)
+}
