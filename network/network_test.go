@@ -146,9 +146,9 @@ func TestNATGatewayIDsComeFromAwsx(t *testing.T) {
 	for _, tc := range []struct {
 		strategy network.NATStrategy
 		azs      int
-	}{{network.NATSingle, 2}, {network.NATOnePerAZ, 2}, {network.NATOnePerAZ, 3}} {
+	}{{network.NATSingle, 2}, {network.NATOnePerAZ, 2}, {network.NATOnePerAZ, 3}, {network.NATInstance, 2}} {
 		p, n := build(t, network.NetworkArgs{NAT: tc.strategy, AZCount: tc.azs})
-		want := map[network.NATStrategy]int{network.NATSingle: 1, network.NATOnePerAZ: tc.azs}[tc.strategy]
+		want := map[network.NATStrategy]int{network.NATSingle: 1, network.NATOnePerAZ: tc.azs, network.NATInstance: 0}[tc.strategy]
 		assert.Equal(t, want, n.NATGateways, "%s over %d AZs", tc.strategy, tc.azs)
 		got := make(chan []string, 1)
 		n.NATGatewayIDs.ApplyT(func(ids []string) []string { got <- ids; return ids })

@@ -328,8 +328,11 @@ func (m *mocks) compute(r Resource) (string, map[string]any) {
 			private = append(private, fmt.Sprintf("subnet-private%d%s", i+1, suffix(r.URN, 8)))
 		}
 		nats := 1
-		if s, _ := Lookup(r.Inputs, "natGateways.strategy").(string); s == "OnePerAz" {
+		switch s, _ := Lookup(r.Inputs, "natGateways.strategy").(string); s {
+		case "OnePerAz":
 			nats = azs
+		case "None": // awsx creates no NAT gateway (the NAT instance's stacks)
+			nats = 0
 		}
 		var natIDs []any
 		for i := range nats {
