@@ -53,6 +53,24 @@ func TestTasksWithEndpointsHaveNoInternetEgress(t *testing.T) {
 	assert.Nil(t, in.Input("cidrIpv4"))
 }
 
+// Before the first image there are no tasks: neither the database nor the
+// endpoints admit the task security group yet.
+func TestWithoutAnImageNothingAdmitsTheTasks(t *testing.T) {
+	a := args()
+	a.Image = ""
+	a.Endpoints = &compute.VPCEndpoints{SecurityGroupID: pulumi.String(endpointSG), S3PrefixListID: pulumi.String(s3List)}
+	p := build(t, a)
+	assert.Empty(t, p.ByType("aws:ecs/service:Service"))
+	for _, r := range p.ByType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+		assert.NotContains(t, []any{dbSG, endpointSG}, r.Input("securityGroupId"), r.Name)
+	}
+	a.Image = digest
+	for _, name := range []string{"db-in-task", "endpoints-in-task"} {
+		_, ok := build(t, a).Find("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", name)
+		assert.True(t, ok, "%s with the first image", name)
+	}
+}
+
 func TestWithoutEndpointsTheNATPathIsADeclaredException(t *testing.T) {
 	p := build(t, args())
 	r, ok := p.Find("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "task-out-https")
