@@ -46,6 +46,7 @@ func TestParseWindowRejects(t *testing.T) {
 		"mon-fri 8:00-20:00":    "<days> HH:MM-HH:MM",
 		"mon-fry 08:00-20:00":   `"mon-fry" is not a day`,
 		"fri-mon 08:00-20:00":   "runs backwards",
+		"tue-mon 08:00-20:00":   "runs backwards",
 		"mon-fri 20:00-08:00":   "must end after it starts",
 		"mon-fri 08:00-08:00":   "must end after it starts",
 		"mon-fri 25:00-26:00":   "not a time of day",
