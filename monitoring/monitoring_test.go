@@ -692,3 +692,22 @@ func TestOnlyASleepScheduleOwnsTheAlarmActions(t *testing.T) {
 		assert.Equal(t, []string{"actionsEnabled"}, r.IgnoreChanges, r.Name)
 	}
 }
+
+// The app's 5XX widget is one series per route: a SEARCH over the
+// Environment+Route set of ServerErrors for this environment, each series
+// named by its Route dimension (a dynamic label, "Use dynamic labels",
+// CloudWatch User Guide).
+func TestServerErrorsAreOneSeriesPerRoute(t *testing.T) {
+	p, _ := build(t, args())
+	var rows []any
+	for _, w := range dashboard(t, p, "application")["widgets"].([]any) {
+		props := w.(map[string]any)["properties"].(map[string]any)
+		if props["title"] == "App server errors by route (EMF)" {
+			rows = props["metrics"].([]any)
+		}
+	}
+	require.Len(t, rows, 1)
+	search := rows[0].([]any)[0].(map[string]any)
+	assert.Equal(t, `SEARCH('{Octabyte/App,Environment,Route} MetricName="ServerErrors" Environment="test"', 'Sum', 300)`, search["expression"])
+	assert.Equal(t, "${PROP('Dim.Route')}", search["label"])
+}
