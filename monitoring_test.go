@@ -677,6 +677,7 @@ func TestSlowestRoutesQueryReadsTheAppsAccessLog(t *testing.T) {
 	require.NoError(t, err)
 	q := monitoring.SlowestRoutesQuery
 	assert.Contains(t, q, `filter msg = "request"`)
+	assert.Contains(t, q, "sort p99 desc", "the slowest routes first")
 	assert.Contains(t, string(src), `slog.NewRecord(at, level, "request"`, "the access log's msg (slog.MessageKey)")
 	for _, field := range []string{"route", "duration_ms"} {
 		assert.Contains(t, q, field)

@@ -123,30 +123,52 @@ func TestAZoneThatDoesNotServeTheNameIsAnError(t *testing.T) {
 	assert.Empty(t, p.Resources)
 }
 
-// privateZoneAccount answers every zone lookup with a private zone and
-// records the resources registered.
-type privateZoneAccount struct{ registered []string }
+// zoneAccount answers every zone lookup with the zone example.com, private
+// or not, and records the lookups and the resources registered.
+type zoneAccount struct {
+	private    bool
+	queries    []resource.PropertyMap
+	registered []string
+}
 
-func (m *privateZoneAccount) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+func (m *zoneAccount) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	m.registered = append(m.registered, args.TypeToken)
 	return args.Name + "-id", args.Inputs, nil
 }
 
-func (m *privateZoneAccount) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+func (m *zoneAccount) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	m.queries = append(m.queries, args.Args)
 	return resource.NewPropertyMapFromMap(map[string]any{
-		"id": "Z0PRIVATE", "zoneId": "Z0PRIVATE", "name": "example.com", "privateZone": true,
+		"id": "Z0EXAMPLE", "zoneId": "Z0EXAMPLE", "name": "example.com", "privateZone": m.private,
 	}), nil
+}
+
+// runIn runs NewDomain in the account with a brought certificate: these
+// tests are about the zone alone (the account answers no ACM fields).
+func runIn(account *zoneAccount, args dns.DomainArgs) error {
+	args.CertificateArn = "arn:aws:acm:ap-south-1:123456789012:certificate/00000000-0000-4000-8000-000000000000"
+	return pulumi.RunErr(func(ctx *pulumi.Context) error {
+		_, err := dns.NewDomain(ctx, "domain", &args)
+		return err
+	}, pulumi.WithMocks(plan.Project, "test", account))
 }
 
 // A private zone serves no public resolver: ACM could never validate the
 // certificate and browsers could never find the name.
 func TestAPrivateZoneIsAnError(t *testing.T) {
-	account := &privateZoneAccount{}
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		_, err := dns.NewDomain(ctx, "domain", &dns.DomainArgs{Name: "app.example.com", HostedZoneID: "Z0PRIVATE"})
-		return err
-	}, pulumi.WithMocks(plan.Project, "test", account))
+	account := &zoneAccount{private: true}
+	err := runIn(account, dns.DomainArgs{Name: "app.example.com", HostedZoneID: "Z0EXAMPLE"})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "hosted zone Z0PRIVATE (example.com) is private")
+	assert.Contains(t, err.Error(), "hosted zone Z0EXAMPLE (example.com) is private")
 	assert.Empty(t, account.registered, "refused before anything is registered")
+}
+
+// Looked up by name, the zone asked for is the public one: an account may
+// hold a private zone of the same name (split-horizon DNS), and Route 53
+// would otherwise answer with either.
+func TestALookupByNameAsksForThePublicZone(t *testing.T) {
+	account := &zoneAccount{}
+	require.NoError(t, runIn(account, dns.DomainArgs{Name: "app.example.com"}))
+	require.Len(t, account.queries, 1)
+	assert.Equal(t, resource.NewPropertyMapFromMap(map[string]any{"name": "example.com", "privateZone": false}), account.queries[0])
 }

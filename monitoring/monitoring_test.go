@@ -618,6 +618,7 @@ func TestNATGatewaysHaveWidgetsAndAnAlarmOnlyWhenThereAreSome(t *testing.T) {
 		q := queries[i].(map[string]any)
 		assert.Equal(t, fmt.Sprintf("m%d", i+1), q["id"])
 		assert.Equal(t, map[string]any{"NatGatewayId": id}, q["metric"].(map[string]any)["dimensions"])
+		assert.Equal(t, 300.0, q["metric"].(map[string]any)["period"], "errors in the last 5 minutes, as the description says")
 	}
 	assert.Equal(t, "FILL(m1, 0) + FILL(m2, 0)", queries[2].(map[string]any)["expression"])
 	assert.Equal(t, 0.0, nat.Input("threshold"))
@@ -649,4 +650,64 @@ func TestNATGatewaysHaveWidgetsAndAnAlarmOnlyWhenThereAreSome(t *testing.T) {
 		return err
 	}, "test", map[string]string{"aws:region": region})
 	assert.ErrorContains(t, err, "2 NAT gateways without their ids")
+}
+
+// PutMetricAlarm accepts metric math only when exactly one query returns
+// data: the series the alarm compares ("Create a CloudWatch alarm based on
+// a metric math expression", CloudWatch User Guide).
+func TestMetricMathAlarmsReturnExactlyOneSeries(t *testing.T) {
+	a := args()
+	a.NATGateways, a.NATGatewayIDs = 2, pulumi.ToStringArray([]string{"nat-0aaa", "nat-0bbb"})
+	p, _ := build(t, a)
+	mathAlarms := 0
+	for _, r := range p.ByType("aws:cloudwatch/metricAlarm:MetricAlarm") {
+		queries, ok := r.Input("metricQueries").([]any)
+		if !ok {
+			continue
+		}
+		mathAlarms++
+		var returned []any
+		for _, q := range queries {
+			if q.(map[string]any)["returnData"] == true {
+				returned = append(returned, q.(map[string]any)["id"])
+			}
+		}
+		assert.Equal(t, []any{"e1"}, returned, "%s returns only its expression", r.Name)
+	}
+	assert.Equal(t, 2, mathAlarms, "the 5XX rate and the NAT port allocation errors")
+}
+
+// A sleep schedule switches alarm actions off and on, so updates leave
+// actionsEnabled alone; without one an update must still set it (the
+// no-healthy-targets alarm is enabled by the deploy that adds the image).
+func TestOnlyASleepScheduleOwnsTheAlarmActions(t *testing.T) {
+	p, _ := build(t, args())
+	for _, r := range p.ByType("aws:cloudwatch/metricAlarm:MetricAlarm") {
+		assert.Empty(t, r.IgnoreChanges, r.Name)
+	}
+	a := args()
+	a.ScheduledActions = true
+	p, _ = build(t, a)
+	for _, r := range p.ByType("aws:cloudwatch/metricAlarm:MetricAlarm") {
+		assert.Equal(t, []string{"actionsEnabled"}, r.IgnoreChanges, r.Name)
+	}
+}
+
+// The app's 5XX widget is one series per route: a SEARCH over the
+// Environment+Route set of ServerErrors for this environment, each series
+// named by its Route dimension (a dynamic label, "Use dynamic labels",
+// CloudWatch User Guide).
+func TestServerErrorsAreOneSeriesPerRoute(t *testing.T) {
+	p, _ := build(t, args())
+	var rows []any
+	for _, w := range dashboard(t, p, "application")["widgets"].([]any) {
+		props := w.(map[string]any)["properties"].(map[string]any)
+		if props["title"] == "App server errors by route (EMF)" {
+			rows = props["metrics"].([]any)
+		}
+	}
+	require.Len(t, rows, 1)
+	search := rows[0].([]any)[0].(map[string]any)
+	assert.Equal(t, `SEARCH('{Octabyte/App,Environment,Route} MetricName="ServerErrors" Environment="test"', 'Sum', 300)`, search["expression"])
+	assert.Equal(t, "${PROP('Dim.Route')}", search["label"])
 }
