@@ -142,6 +142,11 @@ func TestEveryRegisteredTypeHasActionData(t *testing.T) {
 		if entry.ServiceLinkedRole != nil {
 			assert.NotEmpty(t, entry.ServiceLinkedRole.Source, typ)
 		}
+		for _, c := range entry.When {
+			if c.ServiceLinkedRole != nil {
+				assert.NotEmpty(t, c.ServiceLinkedRole.Source, "%s when %s", typ, c.Input)
+			}
+		}
 	}
 }
 
@@ -304,6 +309,29 @@ func TestAnInstanceProfilePassesItsRoleToEC2(t *testing.T) {
 		types = append(types, n.Type+" "+n.Phase)
 	}
 	assert.Subset(t, types, []string{"aws:ec2/instance:Instance create", "aws:iam/instanceProfile:InstanceProfile create"})
+}
+
+// An alarm that reboots the NAT instance makes CloudWatch create its
+// service-linked role on the first PutMetricAlarm; alarms that only notify
+// do not.
+func TestAnEC2AlarmActionNeedsCloudWatchsServiceLinkedRole(t *testing.T) {
+	s := setup(t)
+	editStatement(t, s, typeRolePolicy, account.DeployRole("staging"), "NotTheOtherStacksState", func(st map[string]any) {
+		st["Action"], st["Resource"] = "iam:CreateServiceLinkedRole", "*"
+	})
+	events := func(p *plan.Plan) []string {
+		var by []string
+		for _, m := range missing(check(t, s, p), "deploy", "iam:CreateServiceLinkedRole") {
+			if m.Context["iam:AWSServiceName"] == "events.amazonaws.com" {
+				assert.Equal(t, "arn:aws:iam::"+plan.AccountID+":role/aws-service-role/events.amazonaws.com/AWSServiceRoleForCloudWatchEvents", m.Resource)
+				by = append(by, neededBy(m)...)
+			}
+		}
+		return by
+	}
+	assert.Empty(t, events(runStack(t, "staging")))
+	nat := planWith(t, "staging", func(cfg map[string]string) { cfg["octabyte:natGateways"] = "instance" })
+	assert.Equal(t, []string{"aws:cloudwatch/metricAlarm:MetricAlarm nat-instance-unhealthy create"}, events(nat))
 }
 
 func TestDroppingAnActionFromTheInlinePolicyNamesEveryCallThatNeedsIt(t *testing.T) {

@@ -70,10 +70,13 @@ func (c Calls) Of(p Phase) []string {
 	return nil
 }
 
-// Conditional calls are made only when the input is set.
+// Conditional calls are made only when the input is set, or with Prefix,
+// only when it (or one of its elements) starts with Prefix.
 type Conditional struct {
-	Input string `yaml:"input"`
-	Calls `yaml:",inline"`
+	Input             string `yaml:"input"`
+	Prefix            string `yaml:"prefix"`
+	Calls             `yaml:",inline"`
+	ServiceLinkedRole *ServiceLinkedRole `yaml:"serviceLinkedRole"`
 }
 
 // PassRole is a role the create and update hand to a service.

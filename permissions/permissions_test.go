@@ -1,6 +1,7 @@
 package permissions
 
 import (
+	"github.com/octabyte/octabyte/plan"
 	"os"
 	"path/filepath"
 	"testing"
@@ -83,6 +84,17 @@ func TestAnInputIsSetUnlessAbsentFalseOrEmpty(t *testing.T) {
 	for _, v := range []any{true, "x", []any{"a"}, map[string]any{}, 60.0} {
 		assert.True(t, set(v), "%#v", v)
 	}
+}
+
+func TestAPrefixConditionalAppliesWhenAnElementStartsWithIt(t *testing.T) {
+	c := Conditional{Input: "alarmActions", Prefix: "arn:aws:automate:"}
+	for _, v := range []any{"arn:aws:automate:ap-south-1:ec2:reboot", []any{"arn:aws:sns:x", "arn:aws:automate:ap-south-1:ec2:reboot"}, plan.Unknown{}, []any{plan.Unknown{}}} {
+		assert.True(t, c.applies(v), "%#v", v)
+	}
+	for _, v := range []any{nil, []any{}, "arn:aws:sns:x", []any{"arn:aws:sns:x"}, "x arn:aws:automate:"} {
+		assert.False(t, c.applies(v), "%#v", v)
+	}
+	assert.True(t, Conditional{Input: "x"}.applies("anything"), "without a prefix, set is enough")
 }
 
 // Every action the data names is validated against AWS's list, those of

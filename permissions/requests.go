@@ -163,13 +163,19 @@ func (b *builder) resourceRequests(r plan.Resource) {
 // entryRequests are the calls of one type's entry (and of its children) on a
 // resource, for every phase the job runs.
 func (b *builder) entryRequests(r plan.Resource, entry Entry, self subject) {
+	var when []Conditional
+	linkedRoles := []*ServiceLinkedRole{entry.ServiceLinkedRole}
+	for _, c := range entry.When {
+		if c.applies(r.Input(c.Input)) {
+			when = append(when, c)
+			linkedRoles = append(linkedRoles, c.ServiceLinkedRole)
+		}
+	}
 	for _, phase := range b.job.Phases {
 		need := Need{Phase: string(phase), Type: r.Type, Resource: r.Name}
 		calls := append([]string{}, entry.Of(phase)...)
-		for _, c := range entry.When {
-			if set(r.Input(c.Input)) {
-				calls = append(calls, c.Of(phase)...)
-			}
+		for _, c := range when {
+			calls = append(calls, c.Of(phase)...)
 		}
 		for i, action := range calls {
 			tags := existing
@@ -184,10 +190,11 @@ func (b *builder) entryRequests(r plan.Resource, entry Entry, self subject) {
 		if phase == Create || phase == Update {
 			b.passRoles(r, entry, need)
 		}
-		if phase == Create && entry.ServiceLinkedRole != nil {
-			slr := entry.ServiceLinkedRole
-			arn := fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/%s/%s", b.partition(), plan.AccountID, slr.Service, slr.Role)
-			b.add("iam:CreateServiceLinkedRole", subject{arn: arn, name: slr.Role}, map[string]any{"iam:AWSServiceName": slr.Service}, need, creating)
+		for _, slr := range linkedRoles {
+			if phase == Create && slr != nil {
+				arn := fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/%s/%s", b.partition(), plan.AccountID, slr.Service, slr.Role)
+				b.add("iam:CreateServiceLinkedRole", subject{arn: arn, name: slr.Role}, map[string]any{"iam:AWSServiceName": slr.Service}, need, creating)
+			}
 		}
 	}
 	for _, child := range entry.Children {
@@ -377,6 +384,25 @@ func (b *builder) partition() string {
 }
 
 // set reports whether an input holds a value (not absent, false or empty).
+// applies reports whether a conditional's calls are made for an input
+// value: one unknown until apply counts, as the calls may be made.
+func (c Conditional) applies(v any) bool {
+	if c.Prefix == "" || !set(v) {
+		return set(v)
+	}
+	values, ok := v.([]any)
+	if !ok {
+		values = []any{v}
+	}
+	for _, e := range values {
+		s, isString := e.(string)
+		if !isString || strings.HasPrefix(s, c.Prefix) {
+			return true
+		}
+	}
+	return false
+}
+
 func set(v any) bool {
 	switch x := v.(type) {
 	case nil:
