@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -96,17 +97,35 @@ func TestUnknownRegionIsAnError(t *testing.T) {
 	assert.ErrorContains(t, err, "eu-west-1")
 }
 
+// What the tables cannot price is listed, never priced at zero in silence:
+// an unknown type, an instance type or database class missing from the
+// table, a service whose task definition is not in the plan.
 func TestUnpricedTypesAreListedNotDropped(t *testing.T) {
 	p, err := plan.Run(func(ctx *pulumi.Context) error {
-		_, err := ecs.NewCapacityProvider(ctx, "odd", &ecs.CapacityProviderArgs{
+		if _, err := ecs.NewCapacityProvider(ctx, "odd", &ecs.CapacityProviderArgs{
 			AutoScalingGroupProvider: &ecs.CapacityProviderAutoScalingGroupProviderArgs{AutoScalingGroupArn: pulumi.String("arn:asg")},
-		})
+		}); err != nil {
+			return err
+		}
+		if _, err := ec2.NewInstance(ctx, "big", &ec2.InstanceArgs{InstanceType: pulumi.String("m5.large")}); err != nil {
+			return err
+		}
+		if _, err := rds.NewInstance(ctx, "db", &rds.InstanceArgs{InstanceClass: pulumi.String("db.r6g.large")}); err != nil {
+			return err
+		}
+		_, err := ecs.NewService(ctx, "app", &ecs.ServiceArgs{TaskDefinition: pulumi.String("arn:elsewhere"), DesiredCount: pulumi.Int(1)})
 		return err
 	}, "test", map[string]string{"aws:region": "us-east-1"})
 	require.NoError(t, err)
 	e, err := cost.New(p, cost.DefaultAssumptions)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"aws:ecs/capacityProvider:CapacityProvider"}, e.NotPriced)
+	assert.Equal(t, []string{
+		"aws:ec2/instance:Instance (m5.large not in the price table)",
+		"aws:ecs/capacityProvider:CapacityProvider",
+		"aws:ecs/service:Service (task definition not found)",
+		"aws:rds/instance:Instance (db.r6g.large not in the price table)",
+	}, e.NotPriced)
+	assert.Zero(t, e.Total)
 }
 
 func TestDiffShowsTheChangePerGroup(t *testing.T) {
