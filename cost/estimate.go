@@ -229,14 +229,23 @@ func awakeHours(f float64) (float64, string) {
 	return HoursPerMonth, "730 h"
 }
 
+// hourly looks up the hourly price of the size a resource names at path;
+// a size the table lacks is listed as not priced.
+func (est *estimator) hourly(r plan.Resource, path string, table map[string]float64) (string, float64, bool) {
+	size, _ := r.Input(path).(string)
+	price, ok := table[size]
+	if !ok {
+		est.notPriced[r.Type+" ("+size+" not in the price table)"] = true
+	}
+	return size, price, ok
+}
+
 // instance prices an EC2 instance and its root volume; it forwards the
 // NAT traffic with no per-GB charge of its own.
 func (est *estimator) instance(r plan.Resource) {
 	pr := est.prices
-	typ, _ := r.Input("instanceType").(string)
-	hourly, ok := pr.EC2Hour[typ]
+	typ, hourly, ok := est.hourly(r, "instanceType", pr.EC2Hour)
 	if !ok {
-		est.notPriced[r.Type+" ("+typ+" not in the price table)"] = true
 		return
 	}
 	est.add(r, "EC2 instance "+r.Name, HoursPerMonth*hourly, fmt.Sprintf("%s × 730 h × $%.4f", typ, hourly))
@@ -353,10 +362,8 @@ func (est *estimator) cluster(r plan.Resource) {
 
 func (est *estimator) database(r plan.Resource) {
 	pr := est.prices
-	class, _ := r.Input("instanceClass").(string)
-	hourly, ok := pr.RDSHour[class]
+	class, hourly, ok := est.hourly(r, "instanceClass", pr.RDSHour)
 	if !ok {
-		est.notPriced[r.Type+" ("+class+" not in the price table)"] = true
 		return
 	}
 	copies, az := 1.0, "single-AZ"
