@@ -546,6 +546,14 @@ func TestRuleEdges(t *testing.T) {
 			add(s, guardrails.Resource{Type: "aws:ec2/vpcEndpoint:VpcEndpoint", Name: "logs", URN: "urn:logs",
 				Inputs: map[string]any{"vpcEndpointType": "Interface", "securityGroupIds": []any{}}})
 		}, []string{"open logs"}, nil},
+		{"an extra EBS volume that does not say encrypted", "EC2-002", func(s *guardrails.Stack) {
+			add(s, instance(map[string]any{"ebsBlockDevices": []any{
+				map[string]any{"deviceName": "/dev/sdf", "encrypted": true}, map[string]any{"deviceName": "/dev/sdg", "volumeSize": 8.0},
+			}}))
+		}, []string{"open extra"}, nil},
+		{"extra EBS volumes, each encrypted", "EC2-002", func(s *guardrails.Stack) {
+			add(s, instance(map[string]any{"ebsBlockDevices": []any{map[string]any{"deviceName": "/dev/sdf", "encrypted": true}}}))
+		}, nil, nil},
 		// A literal id is known at preview, the VPC's subnets are not.
 		{"a subnet from outside the VPC", "DATA-003", set("aws:rds/subnetGroup:SubnetGroup", "", "subnetIds", []any{"subnet-0123456789abcdef0"}),
 			[]string{"open db"}, []string{"pending db"}},
