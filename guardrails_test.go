@@ -542,6 +542,11 @@ func TestRuleEdges(t *testing.T) {
 			add(s, guardrails.Resource{Type: "aws:ec2/subnet:Subnet", Name: "vpc-public-1", URN: "urn:subnet",
 				Inputs: map[string]any{"cidrBlock": "10.0.0.0/24", "mapPublicIpOnLaunch": false}})
 		}, nil, nil},
+		// pulumi-aws ec2.Subnet mapPublicIpOnLaunch: "Default is false."
+		{"a subnet that leaves public IPs unset gets none", "NET-008", func(s *guardrails.Stack) {
+			add(s, guardrails.Resource{Type: "aws:ec2/subnet:Subnet", Name: "vpc-private-9", URN: "urn:subnet",
+				Inputs: map[string]any{"cidrBlock": "10.0.9.0/24"}})
+		}, nil, nil},
 		{"an interface endpoint without a security group", "NET-009", func(s *guardrails.Stack) {
 			add(s, guardrails.Resource{Type: "aws:ec2/vpcEndpoint:VpcEndpoint", Name: "logs", URN: "urn:logs",
 				Inputs: map[string]any{"vpcEndpointType": "Interface", "securityGroupIds": []any{}}})
