@@ -523,6 +523,7 @@ func TestRuleEdges(t *testing.T) {
 			mutate(s, "aws:rds/instance:Instance", "", func(in map[string]any) { delete(in, "port") })
 		}, nil, nil},
 		{"a port range beyond the database's port", "NET-003", set(sgIn, "db-in-task", "toPort", 5433.0), []string{"open db-in-task"}, nil},
+		{"UDP from the tasks on the database's port", "NET-003", set(sgIn, "db-in-task", "ipProtocol", "udp"), []string{"open db-in-task"}, nil},
 		{"database ingress from a prefix list, not the tasks", "NET-003", func(s *guardrails.Stack) {
 			mutate(s, sgIn, "db-in-task", func(in map[string]any) {
 				delete(in, "referencedSecurityGroupId")
