@@ -438,8 +438,15 @@ func TestAlarmsReachSomebody(t *testing.T) {
 		t.Run(mode.String(), func(t *testing.T) {
 			assert.Empty(t, findings(productionReady(t, mode, nil), "OPS-002"), "an email subscription")
 			assert.Empty(t, findings(productionReady(t, mode, slack), "OPS-002"), "a Slack channel")
+			s := productionReady(t, mode, slack)
+			for i, r := range s.Resources {
+				if r.Type == "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration" {
+					s.Resources[i].Type = "aws:chatbot/teamsChannelConfiguration:TeamsChannelConfiguration" // same snsTopicArns input
+				}
+			}
+			assert.Empty(t, findings(s, "OPS-002"), "a Microsoft Teams channel")
 
-			s := productionReady(t, mode, nil)
+			s = productionReady(t, mode, nil)
 			remove(s, subscription)
 			assert.Equal(t, []string{"open alarms"}, findings(s, "OPS-002"), "a topic nobody reads")
 
