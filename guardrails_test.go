@@ -445,6 +445,9 @@ func TestAlarmsReachSomebody(t *testing.T) {
 				}
 			}
 			assert.Empty(t, findings(s, "OPS-002"), "a Microsoft Teams channel")
+			s = productionReady(t, mode, nil)
+			add(s, guardrails.Resource{Type: "aws:sns/topic:Topic", Name: "quiet", URN: "urn:quiet", Inputs: map[string]any{}, Outputs: map[string]any{}})
+			assert.Empty(t, findings(s, "OPS-002"), "a topic no alarm notifies needs no destination")
 
 			s = productionReady(t, mode, nil)
 			remove(s, subscription)
