@@ -172,3 +172,14 @@ func TestThePackFailsAKnownViolationAtPreview(t *testing.T) {
 	mandatory, _ := runPack(t, "staging", append(engineView(t, p), ssh))
 	assert.Equal(t, []string{"net-001"}, policiesOf(mandatory))
 }
+
+// OCTABYTE_PRODUCTION, which the workflow sets for the prod preview, is
+// what makes the pack hold a stack to the production rules: staging's
+// database (1 day of backups, no deletion protection) fails them.
+func TestThePackHoldsProdToTheProductionRules(t *testing.T) {
+	view := engineView(t, runStack(t, "staging"))
+	mandatory, _ := runPack(t, "staging", view)
+	assert.Empty(t, mandatory)
+	mandatory, _ = runPack(t, "prod", view)
+	assert.ElementsMatch(t, []string{"data-006", "data-007"}, policiesOf(mandatory))
+}
