@@ -160,6 +160,30 @@ func TestEveryResourceTypeIsPricedOrKnownFree(t *testing.T) {
 	}
 }
 
+// A first preview, where AWS has not yet told the subnets' ids, prices
+// every line as the deployed stack does: the load balancer's public IPv4s
+// and the interface endpoints' AZ-hours count the VPC's AZs instead.
+func TestAFirstPreviewPricesAsTheDeployedStack(t *testing.T) {
+	for _, changes := range []map[string]string{nil, {"octabyte:privateEndpoints": "true"}} {
+		for _, stack := range stacks {
+			cfg := stackFileWith(t, stack, changes)
+			cfg["octabyte:appImage"] = deployedDigest
+			parsed, err := config.Parse(stack, cli.Lookup(cfg))
+			require.NoError(t, err)
+			var lines [2][]cost.Line
+			for i, mode := range []plan.Mode{plan.Apply, plan.Preview} {
+				p, err := plan.RunProject(plan.Project, mode, run, stack, cfg)
+				require.NoError(t, err)
+				e, err := cost.New(p, parsed.Cost)
+				require.NoError(t, err)
+				assert.Empty(t, e.NotPriced, "%s %v", stack, mode)
+				lines[i] = e.Lines
+			}
+			assert.Equal(t, lines[0], lines[1], "%s %v", stack, changes)
+		}
+	}
+}
+
 // HTTPS on a domain and a Slack channel add types the estimate knows, and
 // cost nothing: public ACM certificates, records and alias queries to a
 // load balancer, AWS Chatbot.

@@ -438,8 +438,18 @@ func TestAlarmsReachSomebody(t *testing.T) {
 		t.Run(mode.String(), func(t *testing.T) {
 			assert.Empty(t, findings(productionReady(t, mode, nil), "OPS-002"), "an email subscription")
 			assert.Empty(t, findings(productionReady(t, mode, slack), "OPS-002"), "a Slack channel")
+			s := productionReady(t, mode, slack)
+			for i, r := range s.Resources {
+				if r.Type == "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration" {
+					s.Resources[i].Type = "aws:chatbot/teamsChannelConfiguration:TeamsChannelConfiguration" // same snsTopicArns input
+				}
+			}
+			assert.Empty(t, findings(s, "OPS-002"), "a Microsoft Teams channel")
+			s = productionReady(t, mode, nil)
+			add(s, guardrails.Resource{Type: "aws:sns/topic:Topic", Name: "quiet", URN: "urn:quiet", Inputs: map[string]any{}, Outputs: map[string]any{}})
+			assert.Empty(t, findings(s, "OPS-002"), "a topic no alarm notifies needs no destination")
 
-			s := productionReady(t, mode, nil)
+			s = productionReady(t, mode, nil)
 			remove(s, subscription)
 			assert.Equal(t, []string{"open alarms"}, findings(s, "OPS-002"), "a topic nobody reads")
 
@@ -523,6 +533,7 @@ func TestRuleEdges(t *testing.T) {
 			mutate(s, "aws:rds/instance:Instance", "", func(in map[string]any) { delete(in, "port") })
 		}, nil, nil},
 		{"a port range beyond the database's port", "NET-003", set(sgIn, "db-in-task", "toPort", 5433.0), []string{"open db-in-task"}, nil},
+		{"UDP from the tasks on the database's port", "NET-003", set(sgIn, "db-in-task", "ipProtocol", "udp"), []string{"open db-in-task"}, nil},
 		{"database ingress from a prefix list, not the tasks", "NET-003", func(s *guardrails.Stack) {
 			mutate(s, sgIn, "db-in-task", func(in map[string]any) {
 				delete(in, "referencedSecurityGroupId")
@@ -542,10 +553,23 @@ func TestRuleEdges(t *testing.T) {
 			add(s, guardrails.Resource{Type: "aws:ec2/subnet:Subnet", Name: "vpc-public-1", URN: "urn:subnet",
 				Inputs: map[string]any{"cidrBlock": "10.0.0.0/24", "mapPublicIpOnLaunch": false}})
 		}, nil, nil},
+		// pulumi-aws ec2.Subnet mapPublicIpOnLaunch: "Default is false."
+		{"a subnet that leaves public IPs unset gets none", "NET-008", func(s *guardrails.Stack) {
+			add(s, guardrails.Resource{Type: "aws:ec2/subnet:Subnet", Name: "vpc-private-9", URN: "urn:subnet",
+				Inputs: map[string]any{"cidrBlock": "10.0.9.0/24"}})
+		}, nil, nil},
 		{"an interface endpoint without a security group", "NET-009", func(s *guardrails.Stack) {
 			add(s, guardrails.Resource{Type: "aws:ec2/vpcEndpoint:VpcEndpoint", Name: "logs", URN: "urn:logs",
 				Inputs: map[string]any{"vpcEndpointType": "Interface", "securityGroupIds": []any{}}})
 		}, []string{"open logs"}, nil},
+		{"an extra EBS volume that does not say encrypted", "EC2-002", func(s *guardrails.Stack) {
+			add(s, instance(map[string]any{"ebsBlockDevices": []any{
+				map[string]any{"deviceName": "/dev/sdf", "encrypted": true}, map[string]any{"deviceName": "/dev/sdg", "volumeSize": 8.0},
+			}}))
+		}, []string{"open extra"}, nil},
+		{"extra EBS volumes, each encrypted", "EC2-002", func(s *guardrails.Stack) {
+			add(s, instance(map[string]any{"ebsBlockDevices": []any{map[string]any{"deviceName": "/dev/sdf", "encrypted": true}}}))
+		}, nil, nil},
 		// A literal id is known at preview, the VPC's subnets are not.
 		{"a subnet from outside the VPC", "DATA-003", set("aws:rds/subnetGroup:SubnetGroup", "", "subnetIds", []any{"subnet-0123456789abcdef0"}),
 			[]string{"open db"}, []string{"pending db"}},

@@ -105,10 +105,11 @@ var Free = map[string]string{
 }
 
 type estimator struct {
-	p      *plan.Plan
-	prices Prices
-	a      Assumptions
-	e      *Estimate
+	p         *plan.Plan
+	prices    Prices
+	a         Assumptions
+	e         *Estimate
+	notPriced map[string]bool // what the estimate cannot price: listed, never dropped
 }
 
 // New estimates the plan's monthly cost in its region.
@@ -118,8 +119,7 @@ func New(p *plan.Plan, a Assumptions) (*Estimate, error) {
 	if !ok {
 		return nil, fmt.Errorf("no price table for region %q (known: ap-south-1, us-east-1)", region)
 	}
-	est := &estimator{p: p, prices: prices, a: a, e: &Estimate{Stack: p.Stack, Region: region, PricesAsOf: prices.AsOf, Assumptions: a}}
-	notPriced := map[string]bool{}
+	est := &estimator{p: p, prices: prices, a: a, e: &Estimate{Stack: p.Stack, Region: region, PricesAsOf: prices.AsOf, Assumptions: a}, notPriced: map[string]bool{}}
 	free := map[string]bool{}
 	logGroups := 0
 	for _, r := range p.Resources {
@@ -158,7 +158,7 @@ func New(p *plan.Plan, a Assumptions) (*Estimate, error) {
 			if _, ok := Free[r.Type]; ok {
 				free[r.Type] = true
 			} else {
-				notPriced[r.Type] = true
+				est.notPriced[r.Type] = true
 			}
 		}
 	}
@@ -169,7 +169,7 @@ func New(p *plan.Plan, a Assumptions) (*Estimate, error) {
 		a, b := est.e.Lines[i], est.e.Lines[j]
 		return a.Group+"\x00"+a.Item < b.Group+"\x00"+b.Item
 	})
-	est.e.Free, est.e.NotPriced = keys(free), keys(notPriced)
+	est.e.Free, est.e.NotPriced = keys(free), keys(est.notPriced)
 	for _, l := range est.e.Lines {
 		est.e.Total += l.Monthly
 	}
@@ -229,14 +229,23 @@ func awakeHours(f float64) (float64, string) {
 	return HoursPerMonth, "730 h"
 }
 
+// hourly looks up the hourly price of the size a resource names at path;
+// a size the table lacks is listed as not priced.
+func (est *estimator) hourly(r plan.Resource, path string, table map[string]float64) (string, float64, bool) {
+	size, _ := r.Input(path).(string)
+	price, ok := table[size]
+	if !ok {
+		est.notPriced[r.Type+" ("+size+" not in the price table)"] = true
+	}
+	return size, price, ok
+}
+
 // instance prices an EC2 instance and its root volume; it forwards the
 // NAT traffic with no per-GB charge of its own.
 func (est *estimator) instance(r plan.Resource) {
 	pr := est.prices
-	typ, _ := r.Input("instanceType").(string)
-	hourly, ok := pr.EC2Hour[typ]
+	typ, hourly, ok := est.hourly(r, "instanceType", pr.EC2Hour)
 	if !ok {
-		est.e.NotPriced = append(est.e.NotPriced, r.Type+" "+typ)
 		return
 	}
 	est.add(r, "EC2 instance "+r.Name, HoursPerMonth*hourly, fmt.Sprintf("%s × 730 h × $%.4f", typ, hourly))
@@ -308,7 +317,7 @@ func (est *estimator) service(r plan.Resource) {
 	}
 	td, ok := est.taskDefinition(r)
 	if !ok {
-		est.e.NotPriced = append(est.e.NotPriced, r.Type+" (task definition not found)")
+		est.notPriced[r.Type+" (task definition not found)"] = true
 		return
 	}
 	cpu, _ := strconv.ParseFloat(fmt.Sprint(td.Input("cpu")), 64)
@@ -353,10 +362,8 @@ func (est *estimator) cluster(r plan.Resource) {
 
 func (est *estimator) database(r plan.Resource) {
 	pr := est.prices
-	class, _ := r.Input("instanceClass").(string)
-	hourly, ok := pr.RDSHour[class]
+	class, hourly, ok := est.hourly(r, "instanceClass", pr.RDSHour)
 	if !ok {
-		est.e.NotPriced = append(est.e.NotPriced, r.Type+" ("+class+" not in the price table)")
 		return
 	}
 	copies, az := 1.0, "single-AZ"

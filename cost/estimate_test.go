@@ -5,7 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -83,6 +85,27 @@ func TestASleepingStackPaysForItsAwakeHours(t *testing.T) {
 	assert.InDelta(t, 4.60, line(t, e, "RDS gp3 storage"), 0.005)
 	assert.InDelta(t, 3.00, line(t, e, "app custom metrics (EMF)"), 0.005)
 	assert.InDelta(t, 28.8358*0.25+3.00+26.28*0.5+4.60+0.57+0.40, e.Total, 0.011)
+
+	// A stack awake 23 hours a day still saves one in 24.
+	e, err = cost.New(p, cost.Assumptions{AwakeFraction: 23.0 / 24, DatabaseAwakeFraction: 23.0 / 24})
+	require.NoError(t, err)
+	assert.InDelta(t, 28.8358*23/24, line(t, e, "Fargate tasks"), 0.01)
+	assert.InDelta(t, 26.28*23/24, line(t, e, "RDS instance"), 0.01)
+}
+
+// An internet-facing load balancer pays for a public IPv4 address in each
+// subnet it sits in.
+func TestLoadBalancerPaysAPublicIPv4PerSubnet(t *testing.T) {
+	p, err := plan.Run(func(ctx *pulumi.Context) error {
+		_, err := lb.NewLoadBalancer(ctx, "web", &lb.LoadBalancerArgs{
+			LoadBalancerType: pulumi.String("application"), Subnets: pulumi.ToStringArray([]string{"subnet-a", "subnet-b", "subnet-c"}),
+		})
+		return err
+	}, "test", map[string]string{"aws:region": "us-east-1"})
+	require.NoError(t, err)
+	e, err := cost.New(p, cost.Assumptions{})
+	require.NoError(t, err)
+	assert.InDelta(t, 730*(0.0225+3*0.005), line(t, e, "load balancer hours"), 0.005)
 }
 
 func TestPricesFollowTheRegion(t *testing.T) {
@@ -96,17 +119,35 @@ func TestUnknownRegionIsAnError(t *testing.T) {
 	assert.ErrorContains(t, err, "eu-west-1")
 }
 
+// What the tables cannot price is listed, never priced at zero in silence:
+// an unknown type, an instance type or database class missing from the
+// table, a service whose task definition is not in the plan.
 func TestUnpricedTypesAreListedNotDropped(t *testing.T) {
 	p, err := plan.Run(func(ctx *pulumi.Context) error {
-		_, err := ecs.NewCapacityProvider(ctx, "odd", &ecs.CapacityProviderArgs{
+		if _, err := ecs.NewCapacityProvider(ctx, "odd", &ecs.CapacityProviderArgs{
 			AutoScalingGroupProvider: &ecs.CapacityProviderAutoScalingGroupProviderArgs{AutoScalingGroupArn: pulumi.String("arn:asg")},
-		})
+		}); err != nil {
+			return err
+		}
+		if _, err := ec2.NewInstance(ctx, "big", &ec2.InstanceArgs{InstanceType: pulumi.String("m5.large")}); err != nil {
+			return err
+		}
+		if _, err := rds.NewInstance(ctx, "db", &rds.InstanceArgs{InstanceClass: pulumi.String("db.r6g.large")}); err != nil {
+			return err
+		}
+		_, err := ecs.NewService(ctx, "app", &ecs.ServiceArgs{TaskDefinition: pulumi.String("arn:elsewhere"), DesiredCount: pulumi.Int(1)})
 		return err
 	}, "test", map[string]string{"aws:region": "us-east-1"})
 	require.NoError(t, err)
 	e, err := cost.New(p, cost.DefaultAssumptions)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"aws:ecs/capacityProvider:CapacityProvider"}, e.NotPriced)
+	assert.Equal(t, []string{
+		"aws:ec2/instance:Instance (m5.large not in the price table)",
+		"aws:ecs/capacityProvider:CapacityProvider",
+		"aws:ecs/service:Service (task definition not found)",
+		"aws:rds/instance:Instance (db.r6g.large not in the price table)",
+	}, e.NotPriced)
+	assert.Zero(t, e.Total)
 }
 
 func TestDiffShowsTheChangePerGroup(t *testing.T) {
