@@ -129,7 +129,7 @@ func run(ctx *pulumi.Context) error {
 		nights, err := sleep.NewSchedule(ctx, "sleep", &sleep.ScheduleArgs{
 			Window: *cfg.Sleep, Region: cfg.Region, AccountID: identity.AccountId,
 			DBInstanceID: db.InstanceID, ClusterName: web.ClusterName, ServiceName: web.ServiceName,
-			AwakeTasks: web.RunningTasks, AlarmNames: watch.AlarmNames,
+			AwakeTasks: web.RunningTasks, AlarmNames: watch.ActiveAlarmNames,
 		})
 		if err != nil {
 			return err

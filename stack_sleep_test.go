@@ -48,12 +48,34 @@ func TestSleepScheduleTargetsThisStack(t *testing.T) {
 	assert.Equal(t, 0.0, scheduleInput(t, p, "app-sleep")["DesiredCount"])
 	assert.Equal(t, svc.Input("desiredCount"), p.Outputs["awakeDesiredCount"], "what the deploy's wake step scales to")
 
-	var alarms []any
+	assert.ElementsMatch(t, activeAlarms(p), scheduleInput(t, p, "alarms-sleep")["AlarmNames"], "no alarm pages while staging sleeps")
+	assert.ElementsMatch(t, activeAlarms(p), scheduleInput(t, p, "alarms-wake")["AlarmNames"])
+	assert.Len(t, activeAlarms(p), len(p.ByType("aws:cloudwatch/metricAlarm:MetricAlarm")), "with an image every alarm notifies")
+}
+
+// activeAlarms are the names of the alarms whose actions are on.
+func activeAlarms(p *plan.Plan) []any {
+	var names []any
 	for _, a := range p.ByType("aws:cloudwatch/metricAlarm:MetricAlarm") {
-		alarms = append(alarms, a.Input("name"))
+		if a.Input("actionsEnabled") == true {
+			names = append(names, a.Input("name"))
+		}
 	}
-	assert.ElementsMatch(t, alarms, scheduleInput(t, p, "alarms-sleep")["AlarmNames"], "no alarm pages while staging sleeps")
-	assert.ElementsMatch(t, alarms, scheduleInput(t, p, "alarms-wake")["AlarmNames"])
+	return names
+}
+
+// Before the first image the no-healthy-targets alarm stays off (the
+// service runs no task): waking staging must not switch it on.
+func TestWakingDoesNotEnableAnAlarmThatWaitsForTheFirstImage(t *testing.T) {
+	cfg, err := plan.LoadStackConfig(".", "staging")
+	require.NoError(t, err)
+	cfg["octabyte:sleepSchedule"] = "mon-fri 08:00-20:00"
+	delete(cfg, "octabyte:appImage")
+	p, err := plan.Run(run, "staging", cfg)
+	require.NoError(t, err)
+	active := activeAlarms(p)
+	assert.Less(t, len(active), len(p.ByType("aws:cloudwatch/metricAlarm:MetricAlarm")), "an alarm waits for the first image")
+	assert.ElementsMatch(t, active, scheduleInput(t, p, "alarms-wake")["AlarmNames"])
 }
 
 // What the schedules change, later updates leave alone: no perpetual diff

@@ -91,8 +91,9 @@ type metricAlarm struct {
 }
 
 type alarm struct {
-	name string
-	arn  pulumi.StringOutput
+	name   string
+	arn    pulumi.StringOutput
+	active bool // its actions are on
 }
 
 // alarmSpecs lists every alarm of the stack. treatMissingData is chosen per
@@ -316,7 +317,7 @@ func newAlarms(ctx *pulumi.Context, a MonitoringArgs, db dbLimits, topicArn pulu
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, alarm{name: name, arn: res.Arn})
+		out = append(out, alarm{name: name, arn: res.Arn, active: s.actionsDisabledWhy == ""})
 	}
 	return out, nil
 }

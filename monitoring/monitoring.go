@@ -111,6 +111,7 @@ type Monitoring struct {
 	AlarmTopicArn         pulumi.StringOutput
 	AlarmKeyArn           pulumi.StringOutput
 	AlarmNames            []string // every alarm, octabyte-<stack>-...
+	ActiveAlarmNames      []string // the alarms whose actions are on: what a sleep schedule may switch off and on
 	AlarmArns             pulumi.StringArrayOutput
 	EcsEventsLogGroupName pulumi.StringOutput
 
@@ -158,6 +159,9 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 	arns := pulumi.StringArray{}
 	for _, al := range alarms {
 		m.AlarmNames = append(m.AlarmNames, al.name)
+		if al.active {
+			m.ActiveAlarmNames = append(m.ActiveAlarmNames, al.name)
+		}
 		arns = append(arns, al.arn)
 	}
 	m.AlarmArns = arns.ToStringArrayOutput()
