@@ -15,6 +15,7 @@ import (
 	"github.com/octabyte/octabyte/cost"
 	"github.com/octabyte/octabyte/internal/cli"
 	"github.com/octabyte/octabyte/plan"
+	"github.com/octabyte/octabyte/plan/plantest"
 )
 
 // stackFileWith is a stack's config file with some values changed.
@@ -56,7 +57,7 @@ func TestBudgetIsTheEstimatePlusTheMargin(t *testing.T) {
 			p, err := plan.Run(run, stack, stackFileWith(t, stack, changes))
 			require.NoError(t, err)
 			want := estimateWith(t, stack, changes).Total * (1 + map[string]float64{"20": 0.2, "50": 0.5}[margin])
-			budget := only(t, p, "aws:budgets/budget:Budget")
+			budget := plantest.One(t, p, "aws:budgets/budget:Budget")
 			assert.Equal(t, fmt.Sprintf("%.2f", math.Ceil(want)), budget.Input("limitAmount"), "%s margin %s", stack, margin)
 			assert.Equal(t, []any{map[string]any{"name": "TagKeyValue", "values": []any{"user:Environment$" + stack}}}, budget.Input("costFilters"))
 		}

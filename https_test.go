@@ -9,6 +9,7 @@ import (
 
 	"github.com/octabyte/octabyte/internal/cli"
 	"github.com/octabyte/octabyte/plan"
+	"github.com/octabyte/octabyte/plan/plantest"
 )
 
 var onADomain = map[string]string{"octabyte:domainName": "app.example.com"}
@@ -21,9 +22,9 @@ func TestHTTPSOnADomainEndToEnd(t *testing.T) {
 		for _, mode := range modes {
 			t.Run(stack+"/"+mode.String(), func(t *testing.T) {
 				p := runWith(t, stack, mode, onADomain)
-				only(t, p, "octabyte:dns:Domain")
-				cert := only(t, p, "aws:acm/certificate:Certificate")
-				validation := only(t, p, "aws:acm/certificateValidation:CertificateValidation")
+				plantest.One(t, p, "octabyte:dns:Domain")
+				cert := plantest.One(t, p, "aws:acm/certificate:Certificate")
+				validation := plantest.One(t, p, "aws:acm/certificateValidation:CertificateValidation")
 				for _, r := range []plan.Resource{cert, validation} {
 					_, ok := p.Ancestor(r, "octabyte:dns:Domain")
 					assert.True(t, ok, "%s belongs to the domain", r.Type)
@@ -38,7 +39,7 @@ func TestHTTPSOnADomainEndToEnd(t *testing.T) {
 				assert.Equal(t, []string{records["certificate-validation"].URN}, validation.PropertyDeps["validationRecordFqdns"])
 
 				alias := records["alias"]
-				alb := only(t, p, "aws:lb/loadBalancer:LoadBalancer")
+				alb := plantest.One(t, p, "aws:lb/loadBalancer:LoadBalancer")
 				assert.Equal(t, "A", alias.Input("type"))
 				assert.Equal(t, "app.example.com", alias.Input("name"))
 				assert.Equal(t, records["certificate-validation"].Input("zoneId"), alias.Input("zoneId"), "both in the looked-up zone")
@@ -91,8 +92,8 @@ func TestSlackChannelInThePlan(t *testing.T) {
 	slack := map[string]string{"octabyte:slackWorkspaceId": "T07EA123LEP", "octabyte:slackChannelId": "C07EZ1ABC23"}
 	for _, mode := range modes {
 		p := runWith(t, "prod", mode, slack)
-		channel := only(t, p, "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration")
-		topic := only(t, p, "aws:sns/topic:Topic")
+		channel := plantest.One(t, p, "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration")
+		topic := plantest.One(t, p, "aws:sns/topic:Topic")
 		assert.True(t, channel.Refers("snsTopicArns", topic, "arn"), mode.String())
 		role, ok := p.Find("aws:iam/role:Role", "chatbot")
 		require.True(t, ok)

@@ -19,6 +19,7 @@ import (
 	"github.com/octabyte/octabyte/appmetrics"
 	"github.com/octabyte/octabyte/monitoring"
 	"github.com/octabyte/octabyte/plan"
+	"github.com/octabyte/octabyte/plan/plantest"
 )
 
 // Dimension sets CloudWatch publishes, per namespace and metric. A query
@@ -68,7 +69,7 @@ var knownMetrics = map[string]map[string][][]string{
 func natGatewayIDs(t *testing.T, p *plan.Plan) []string {
 	t.Helper()
 	var ids []string
-	for _, id := range only(t, p, "awsx:ec2:Vpc").Outputs["natGateways"].([]any) {
+	for _, id := range plantest.One(t, p, "awsx:ec2:Vpc").Outputs["natGateways"].([]any) {
 		ids = append(ids, id.(string))
 	}
 	return ids
@@ -79,11 +80,11 @@ func natGatewayIDs(t *testing.T, p *plan.Plan) []string {
 func stackTargets(t *testing.T, p *plan.Plan) map[string]string {
 	t.Helper()
 	return map[string]string{
-		"ClusterName":          only(t, p, "aws:ecs/cluster:Cluster").Outputs["name"].(string),
-		"ServiceName":          only(t, p, "aws:ecs/service:Service").Outputs["name"].(string),
-		"LoadBalancer":         only(t, p, "aws:lb/loadBalancer:LoadBalancer").Outputs["arnSuffix"].(string),
-		"TargetGroup":          only(t, p, "aws:lb/targetGroup:TargetGroup").Outputs["arnSuffix"].(string),
-		"DBInstanceIdentifier": only(t, p, "aws:rds/instance:Instance").Outputs["identifier"].(string),
+		"ClusterName":          plantest.One(t, p, "aws:ecs/cluster:Cluster").Outputs["name"].(string),
+		"ServiceName":          plantest.One(t, p, "aws:ecs/service:Service").Outputs["name"].(string),
+		"LoadBalancer":         plantest.One(t, p, "aws:lb/loadBalancer:LoadBalancer").Outputs["arnSuffix"].(string),
+		"TargetGroup":          plantest.One(t, p, "aws:lb/targetGroup:TargetGroup").Outputs["arnSuffix"].(string),
+		"DBInstanceIdentifier": plantest.One(t, p, "aws:rds/instance:Instance").Outputs["identifier"].(string),
 		"Environment":          p.Stack,
 	}
 }
@@ -158,7 +159,7 @@ func TestAlarmsWatchThisStacksResourcesAndNotifyTheTopic(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			p := runStack(t, stack)
 			want := stackTargets(t, p)
-			topicArn := only(t, p, "aws:sns/topic:Topic").Outputs["arn"]
+			topicArn := plantest.One(t, p, "aws:sns/topic:Topic").Outputs["arn"]
 
 			alarms := p.ByType("aws:cloudwatch/metricAlarm:MetricAlarm")
 			assert.Len(t, alarms, len(expectedAlarms)+2, "every alarm below plus the 5XX rate and the NAT port allocation errors")
@@ -293,7 +294,7 @@ func TestNoHealthyTargetsAlarmWaitsForTheFirstImage(t *testing.T) {
 func TestAlarmTopicKeyLetsCloudWatchEncrypt(t *testing.T) {
 	for _, stack := range stacks {
 		p := runStack(t, stack)
-		key := only(t, p, "aws:kms/key:Key")
+		key := plantest.One(t, p, "aws:kms/key:Key")
 		assert.Equal(t, true, key.Input("enableKeyRotation"))
 		var doc struct {
 			Statement []struct {
@@ -313,7 +314,7 @@ func TestAlarmTopicKeyLetsCloudWatchEncrypt(t *testing.T) {
 			}
 		}
 		assert.True(t, allowed, "%s: CloudWatch cannot publish to a topic whose key it may not use", stack)
-		assert.Equal(t, key.Outputs["arn"], only(t, p, "aws:sns/topic:Topic").Input("kmsMasterKeyId"))
+		assert.Equal(t, key.Outputs["arn"], plantest.One(t, p, "aws:sns/topic:Topic").Input("kmsMasterKeyId"))
 	}
 }
 
@@ -536,16 +537,16 @@ func TestOnlyProdShowsContainerInsightsTaskCounts(t *testing.T) {
 func TestEcsEventsGoToTheirLogGroup(t *testing.T) {
 	for _, stack := range stacks {
 		p := runStack(t, stack)
-		cluster := only(t, p, "aws:ecs/cluster:Cluster")
+		cluster := plantest.One(t, p, "aws:ecs/cluster:Cluster")
 		var pattern map[string]any
-		require.NoError(t, json.Unmarshal([]byte(only(t, p, "aws:cloudwatch/eventRule:EventRule").Input("eventPattern").(string)), &pattern))
+		require.NoError(t, json.Unmarshal([]byte(plantest.One(t, p, "aws:cloudwatch/eventRule:EventRule").Input("eventPattern").(string)), &pattern))
 		assert.Equal(t, []any{"aws.ecs"}, pattern["source"])
 		or := pattern["$or"].([]any)
 		assert.Equal(t, []any{cluster.Outputs["arn"]}, or[0].(map[string]any)["detail"].(map[string]any)["clusterArn"], "only this cluster's events")
 
 		group, ok := p.Find("aws:cloudwatch/logGroup:LogGroup", "ecs-events")
 		require.True(t, ok)
-		assert.Equal(t, group.Outputs["arn"], only(t, p, "aws:cloudwatch/eventTarget:EventTarget").Input("arn"))
+		assert.Equal(t, group.Outputs["arn"], plantest.One(t, p, "aws:cloudwatch/eventTarget:EventTarget").Input("arn"))
 		assert.Equal(t, "/aws/events/octabyte-"+stack+"-ecs", p.Outputs["ecsEventsLogGroupName"])
 	}
 }
@@ -560,7 +561,7 @@ func TestMonitoringOutputsAreExported(t *testing.T) {
 			assert.Equal(t, name, p.Outputs[key+"Name"])
 			assert.Equal(t, "https://"+region+".console.aws.amazon.com/cloudwatch/home?region="+region+"#dashboards/dashboard/"+name, p.Outputs[key+"Url"])
 		}
-		assert.Equal(t, only(t, p, "aws:sns/topic:Topic").Outputs["arn"], p.Outputs["alarmTopicArn"])
+		assert.Equal(t, plantest.One(t, p, "aws:sns/topic:Topic").Outputs["arn"], p.Outputs["alarmTopicArn"])
 	}
 }
 

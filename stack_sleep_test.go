@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/octabyte/octabyte/plan"
+	"github.com/octabyte/octabyte/plan/plantest"
 )
 
 func sleepingStaging(t *testing.T) *plan.Plan {
@@ -35,12 +36,12 @@ func scheduleInput(t *testing.T, p *plan.Plan, name string) map[string]any {
 // wake the service to its configured size.
 func TestSleepScheduleTargetsThisStack(t *testing.T) {
 	p := sleepingStaging(t)
-	db := only(t, p, "aws:rds/instance:Instance")
+	db := plantest.One(t, p, "aws:rds/instance:Instance")
 	assert.Equal(t, db.Input("identifier"), scheduleInput(t, p, "db-sleep")["DbInstanceIdentifier"])
 	assert.Equal(t, db.Input("identifier"), scheduleInput(t, p, "db-wake")["DbInstanceIdentifier"])
 
-	svc := only(t, p, "aws:ecs/service:Service")
-	cluster := only(t, p, "aws:ecs/cluster:Cluster")
+	svc := plantest.One(t, p, "aws:ecs/service:Service")
+	cluster := plantest.One(t, p, "aws:ecs/cluster:Cluster")
 	wake := scheduleInput(t, p, "app-wake")
 	assert.Equal(t, cluster.Outputs["name"], wake["Cluster"])
 	assert.Equal(t, svc.Outputs["name"], wake["Service"])
@@ -83,7 +84,7 @@ func TestWakingDoesNotEnableAnAlarmThatWaitsForTheFirstImage(t *testing.T) {
 // at night.
 func TestTheScheduleOwnsWhatItChanges(t *testing.T) {
 	p := sleepingStaging(t)
-	assert.Contains(t, only(t, p, "aws:ecs/service:Service").IgnoreChanges, "desiredCount")
+	assert.Contains(t, plantest.One(t, p, "aws:ecs/service:Service").IgnoreChanges, "desiredCount")
 	for _, a := range p.ByType("aws:cloudwatch/metricAlarm:MetricAlarm") {
 		assert.Contains(t, a.IgnoreChanges, "actionsEnabled", a.Name)
 	}
@@ -99,6 +100,6 @@ func TestTheScheduleOwnsWhatItChanges(t *testing.T) {
 	assert.True(t, ok, "the database sleeps from the first deploy")
 
 	awake := runStack(t, "staging")
-	assert.NotContains(t, only(t, awake, "aws:ecs/service:Service").IgnoreChanges, "desiredCount")
+	assert.NotContains(t, plantest.One(t, awake, "aws:ecs/service:Service").IgnoreChanges, "desiredCount")
 	assert.Empty(t, awake.ByType("aws:scheduler/schedule:Schedule"))
 }

@@ -20,15 +20,9 @@ import (
 	"github.com/octabyte/octabyte/monitoring"
 	"github.com/octabyte/octabyte/network"
 	"github.com/octabyte/octabyte/plan"
+	"github.com/octabyte/octabyte/plan/plantest"
 	"github.com/octabyte/octabyte/sleep"
 )
-
-func only(t *testing.T, p *plan.Plan, typ string) plan.Resource {
-	t.Helper()
-	rs := p.ByType(typ)
-	require.Len(t, rs, 1, typ)
-	return rs[0]
-}
 
 func TestNoPasswordInputAnywhere(t *testing.T) {
 	for _, stack := range stacks {
@@ -39,7 +33,7 @@ func TestNoPasswordInputAnywhere(t *testing.T) {
 		}
 		// The password reaches the container only as an ECS secret reference.
 		var defs []struct{ Environment []struct{ Name string } }
-		require.NoError(t, json.Unmarshal([]byte(only(t, p, "aws:ecs/taskDefinition:TaskDefinition").Input("containerDefinitions").(string)), &defs))
+		require.NoError(t, json.Unmarshal([]byte(plantest.One(t, p, "aws:ecs/taskDefinition:TaskDefinition").Input("containerDefinitions").(string)), &defs))
 		for _, d := range defs {
 			for _, e := range d.Environment {
 				assert.NotContains(t, strings.ToUpper(e.Name), "PASSWORD", stack)
@@ -66,7 +60,7 @@ func TestDatabaseOnlyReachableFromTasks(t *testing.T) {
 			assert.Equal(t, taskSG.Outputs["id"], ingress[0].Input("referencedSecurityGroupId"))
 			assert.Equal(t, 5432.0, ingress[0].Input("fromPort"))
 			assert.Equal(t, 5432.0, ingress[0].Input("toPort"))
-			db := only(t, p, "aws:rds/instance:Instance")
+			db := plantest.One(t, p, "aws:rds/instance:Instance")
 			assert.Equal(t, []any{dbSG.Outputs["id"]}, db.Input("vpcSecurityGroupIds"))
 		})
 	}
@@ -77,9 +71,9 @@ func TestDatabaseAndTasksLiveInThePrivateSubnets(t *testing.T) {
 		p := runStack(t, stack)
 		private := p.Outputs["privateSubnetIds"]
 		public := p.Outputs["publicSubnetIds"]
-		assert.Equal(t, private, only(t, p, "aws:rds/subnetGroup:SubnetGroup").Input("subnetIds"))
-		assert.Equal(t, private, only(t, p, "aws:ecs/service:Service").Input("networkConfiguration.subnets"))
-		assert.Equal(t, public, only(t, p, "aws:lb/loadBalancer:LoadBalancer").Input("subnets"))
+		assert.Equal(t, private, plantest.One(t, p, "aws:rds/subnetGroup:SubnetGroup").Input("subnetIds"))
+		assert.Equal(t, private, plantest.One(t, p, "aws:ecs/service:Service").Input("networkConfiguration.subnets"))
+		assert.Equal(t, public, plantest.One(t, p, "aws:lb/loadBalancer:LoadBalancer").Input("subnets"))
 	}
 }
 
@@ -87,7 +81,7 @@ func TestTasksReadTheDatabaseSecretOfThisStack(t *testing.T) {
 	for _, stack := range stacks {
 		p := runStack(t, stack)
 		secret := p.Outputs["dbSecretArn"].(string)
-		td := only(t, p, "aws:ecs/taskDefinition:TaskDefinition")
+		td := plantest.One(t, p, "aws:ecs/taskDefinition:TaskDefinition")
 		var defs []struct {
 			Secrets     []struct{ Name, ValueFrom string }
 			Environment []struct{ Name, Value string }
@@ -108,7 +102,7 @@ func TestTasksReadTheDatabaseSecretOfThisStack(t *testing.T) {
 
 func TestProdDiffersFromStagingWhereItMatters(t *testing.T) {
 	staging, prod := runStack(t, "staging"), runStack(t, "prod")
-	sdb, pdb := only(t, staging, "aws:rds/instance:Instance"), only(t, prod, "aws:rds/instance:Instance")
+	sdb, pdb := plantest.One(t, staging, "aws:rds/instance:Instance"), plantest.One(t, prod, "aws:rds/instance:Instance")
 	assert.Equal(t, false, sdb.Input("multiAz"))
 	assert.Equal(t, true, pdb.Input("multiAz"))
 	assert.Equal(t, false, sdb.Input("deletionProtection"))
@@ -116,10 +110,10 @@ func TestProdDiffersFromStagingWhereItMatters(t *testing.T) {
 	assert.Equal(t, true, sdb.Input("skipFinalSnapshot"))
 	assert.Equal(t, false, pdb.Input("skipFinalSnapshot"))
 	assert.GreaterOrEqual(t, pdb.Input("backupRetentionPeriod").(float64), 7.0)
-	assert.Equal(t, true, only(t, prod, "aws:lb/loadBalancer:LoadBalancer").Input("enableDeletionProtection"))
-	assert.Equal(t, false, only(t, staging, "aws:lb/loadBalancer:LoadBalancer").Input("enableDeletionProtection"))
-	assert.Equal(t, "OnePerAz", only(t, prod, "awsx:ec2:Vpc").Input("natGateways.strategy"))
-	assert.Equal(t, "Single", only(t, staging, "awsx:ec2:Vpc").Input("natGateways.strategy"))
+	assert.Equal(t, true, plantest.One(t, prod, "aws:lb/loadBalancer:LoadBalancer").Input("enableDeletionProtection"))
+	assert.Equal(t, false, plantest.One(t, staging, "aws:lb/loadBalancer:LoadBalancer").Input("enableDeletionProtection"))
+	assert.Equal(t, "OnePerAz", plantest.One(t, prod, "awsx:ec2:Vpc").Input("natGateways.strategy"))
+	assert.Equal(t, "Single", plantest.One(t, staging, "awsx:ec2:Vpc").Input("natGateways.strategy"))
 }
 
 func TestNamesWithinAWSLimits(t *testing.T) {
@@ -153,8 +147,8 @@ func TestNamesWithinAWSLimits(t *testing.T) {
 func TestEngineerFacingOutputs(t *testing.T) {
 	for _, stack := range stacks {
 		p := runStack(t, stack)
-		alb := only(t, p, "aws:lb/loadBalancer:LoadBalancer")
-		repo := only(t, p, "aws:ecr/repository:Repository")
+		alb := plantest.One(t, p, "aws:lb/loadBalancer:LoadBalancer")
+		repo := plantest.One(t, p, "aws:ecr/repository:Repository")
 		assert.Equal(t, alb.Outputs["dnsName"], p.Outputs["albDnsName"])
 		assert.Equal(t, "http://"+alb.Outputs["dnsName"].(string), p.Outputs["albUrl"])
 		assert.Equal(t, repo.Outputs["repositoryUrl"], p.Outputs["ecrRepositoryUrl"])
@@ -209,7 +203,7 @@ func TestAppImageIsExported(t *testing.T) {
 	p, err := plan.Run(run, "staging", cfg)
 	require.NoError(t, err)
 	assert.Equal(t, digest, p.Outputs["appImage"])
-	assert.Equal(t, 1.0, only(t, p, "aws:ecs/service:Service").Input("desiredCount"))
+	assert.Equal(t, 1.0, plantest.One(t, p, "aws:ecs/service:Service").Input("desiredCount"))
 }
 
 // Every role the stacks create trusts one of the services the deploy roles
@@ -257,7 +251,7 @@ func TestTheAppsLoadBalancerStandInMatchesTheTargetGroup(t *testing.T) {
 	thresholds := find(`default-server .* rise (\d+) fall (\d+)`)
 
 	for _, stack := range []string{"staging", "prod"} {
-		tg := only(t, runStack(t, stack), "aws:lb/targetGroup:TargetGroup")
+		tg := plantest.One(t, runStack(t, stack), "aws:lb/targetGroup:TargetGroup")
 		hc := tg.Inputs["healthCheck"].(map[string]any)
 		assert.Equal(t, hc["interval"], float64(interval*scale/1000), stack+": check interval")
 		assert.Equal(t, tg.Inputs["deregistrationDelay"], float64(delay*scale/1000), stack+": deregistration delay")

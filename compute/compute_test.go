@@ -13,6 +13,7 @@ import (
 
 	"github.com/octabyte/octabyte/compute"
 	"github.com/octabyte/octabyte/plan"
+	"github.com/octabyte/octabyte/plan/plantest"
 )
 
 const (
@@ -58,17 +59,10 @@ func buildComponent(t *testing.T, a compute.ComputeArgs) (*plan.Plan, *compute.C
 	return p, c
 }
 
-func one(t *testing.T, p *plan.Plan, typ string) plan.Resource {
-	t.Helper()
-	rs := p.ByType(typ)
-	require.Len(t, rs, 1, typ)
-	return rs[0]
-}
-
 func container(t *testing.T, p *plan.Plan) compute.ContainerDefinition {
 	t.Helper()
 	var defs []compute.ContainerDefinition
-	td := one(t, p, "aws:ecs/taskDefinition:TaskDefinition")
+	td := plantest.One(t, p, "aws:ecs/taskDefinition:TaskDefinition")
 	require.NoError(t, json.Unmarshal([]byte(td.Input("containerDefinitions").(string)), &defs))
 	require.Len(t, defs, 1)
 	return defs[0]
@@ -110,12 +104,12 @@ func strs(v any) []string {
 
 func TestRepositoryIsScannedImmutableEncryptedWithLifecycle(t *testing.T) {
 	p := build(t, args())
-	repo := one(t, p, "aws:ecr/repository:Repository")
+	repo := plantest.One(t, p, "aws:ecr/repository:Repository")
 	assert.Equal(t, "IMMUTABLE", repo.Input("imageTagMutability"))
 	assert.Equal(t, true, repo.Input("imageScanningConfiguration.scanOnPush"))
 	assert.Equal(t, "AES256", repo.Input("encryptionConfigurations").([]any)[0].(map[string]any)["encryptionType"])
 
-	lc := one(t, p, "aws:ecr/lifecyclePolicy:LifecyclePolicy")
+	lc := plantest.One(t, p, "aws:ecr/lifecyclePolicy:LifecyclePolicy")
 	var doc struct{ Rules []compute.LifecycleRule }
 	require.NoError(t, json.Unmarshal([]byte(lc.Input("policy").(string)), &doc))
 	require.Len(t, doc.Rules, 2)
@@ -128,7 +122,7 @@ func TestRepositoryIsScannedImmutableEncryptedWithLifecycle(t *testing.T) {
 func TestTaskDefinitionIsFargateAwsvpcWithConfiguredSize(t *testing.T) {
 	a := args()
 	a.CPU, a.Memory, a.Architecture = 512, 1024, compute.X8664
-	td := one(t, build(t, a), "aws:ecs/taskDefinition:TaskDefinition")
+	td := plantest.One(t, build(t, a), "aws:ecs/taskDefinition:TaskDefinition")
 	assert.Equal(t, "awsvpc", td.Input("networkMode"))
 	assert.Equal(t, []any{"FARGATE"}, td.Input("requiresCompatibilities"))
 	assert.Equal(t, "512", td.Input("cpu"))
@@ -139,7 +133,7 @@ func TestTaskDefinitionIsFargateAwsvpcWithConfiguredSize(t *testing.T) {
 func TestContainerListensOn5000WithImageByDigest(t *testing.T) {
 	p := build(t, args())
 	c := container(t, p)
-	repo := one(t, p, "aws:ecr/repository:Repository")
+	repo := plantest.One(t, p, "aws:ecr/repository:Repository")
 	assert.Equal(t, "app", c.Name)
 	assert.True(t, c.Essential)
 	assert.Equal(t, repo.Outputs["repositoryUrl"].(string)+"@"+digest, c.Image)
@@ -163,11 +157,11 @@ func TestNoImageMeansNoServiceAndNoTaskDefinition(t *testing.T) {
 	p := build(t, a)
 	assert.Empty(t, p.ByType("aws:ecs/service:Service"))
 	assert.Empty(t, p.ByType("aws:ecs/taskDefinition:TaskDefinition"))
-	one(t, p, "aws:ecs/cluster:Cluster")
-	one(t, p, "aws:ecr/repository:Repository")
-	one(t, p, "aws:lb/targetGroup:TargetGroup")
+	plantest.One(t, p, "aws:ecs/cluster:Cluster")
+	plantest.One(t, p, "aws:ecr/repository:Repository")
+	plantest.One(t, p, "aws:lb/targetGroup:TargetGroup")
 	a.Image = digest
-	svc := one(t, build(t, a), "aws:ecs/service:Service")
+	svc := plantest.One(t, build(t, a), "aws:ecs/service:Service")
 	assert.Equal(t, 2.0, svc.Input("desiredCount"))
 	assert.Equal(t, compute.ServiceName("test"), svc.Input("name"), "monitoring names the service before it exists")
 	// ECS refuses a second ACTIVE or DRAINING service of the same name, so a
@@ -218,7 +212,7 @@ func TestLogsGoToTheAppLogGroup(t *testing.T) {
 
 func TestExecutionRoleIsScopedToExactArns(t *testing.T) {
 	p := build(t, args())
-	repo := one(t, p, "aws:ecr/repository:Repository")
+	repo := plantest.One(t, p, "aws:ecr/repository:Repository")
 	role, ok := p.Find("aws:iam/rolePolicy:RolePolicy", "execution")
 	require.True(t, ok)
 	doc := parsePolicy(t, role.Input("policy"))
@@ -255,7 +249,7 @@ func TestTaskRoleHasNoPermissionsUnlessExecIsOn(t *testing.T) {
 	exec, ok := p.Find("aws:iam/rolePolicy:RolePolicy", "task-exec")
 	require.True(t, ok)
 	assert.ElementsMatch(t, compute.ExecuteCommandActions, strs(parsePolicy(t, exec.Input("policy")).Statement[0].Action))
-	assert.Equal(t, true, one(t, p, "aws:ecs/service:Service").Input("enableExecuteCommand"))
+	assert.Equal(t, true, plantest.One(t, p, "aws:ecs/service:Service").Input("enableExecuteCommand"))
 }
 
 // The task role carries the confused-deputy conditions AWS documents for
@@ -285,7 +279,7 @@ func TestRolesTrustEcsTasksAsAWSDocumentsThem(t *testing.T) {
 
 func TestServiceRunsPrivatelyWithCircuitBreaker(t *testing.T) {
 	p := build(t, args())
-	svc := one(t, p, "aws:ecs/service:Service")
+	svc := plantest.One(t, p, "aws:ecs/service:Service")
 	assert.Equal(t, false, svc.Input("networkConfiguration.assignPublicIp"))
 	assert.Equal(t, []any{"subnet-priv-a", "subnet-priv-b"}, svc.Input("networkConfiguration.subnets"))
 	assert.Equal(t, map[string]any{"enable": true, "rollback": true}, svc.Input("deploymentCircuitBreaker"))
@@ -303,7 +297,7 @@ func TestServiceRunsPrivatelyWithCircuitBreaker(t *testing.T) {
 
 func TestServiceIsCreatedAfterTheListener(t *testing.T) {
 	p := build(t, args())
-	svc := one(t, p, "aws:ecs/service:Service")
+	svc := plantest.One(t, p, "aws:ecs/service:Service")
 	listener, ok := p.Find("aws:lb/listener:Listener", "http")
 	require.True(t, ok)
 	assert.True(t, p.DependsOn(svc, listener.URN))
@@ -312,7 +306,7 @@ func TestServiceIsCreatedAfterTheListener(t *testing.T) {
 func TestLoadBalancerIsPublicAndHardened(t *testing.T) {
 	a := args()
 	a.DeletionProtection = true
-	alb := one(t, build(t, a), "aws:lb/loadBalancer:LoadBalancer")
+	alb := plantest.One(t, build(t, a), "aws:lb/loadBalancer:LoadBalancer")
 	assert.Equal(t, false, alb.Input("internal"))
 	assert.Equal(t, []any{"subnet-pub-a", "subnet-pub-b"}, alb.Input("subnets"))
 	assert.Equal(t, true, alb.Input("dropInvalidHeaderFields"))
@@ -322,7 +316,7 @@ func TestLoadBalancerIsPublicAndHardened(t *testing.T) {
 }
 
 func TestTargetGroupOn5000WithTightHealthCheck(t *testing.T) {
-	tg := one(t, build(t, args()), "aws:lb/targetGroup:TargetGroup")
+	tg := plantest.One(t, build(t, args()), "aws:lb/targetGroup:TargetGroup")
 	assert.Equal(t, 5000.0, tg.Input("port"))
 	assert.Equal(t, "ip", tg.Input("targetType"))
 	assert.Equal(t, "/healthz", tg.Input("healthCheck.path"))
@@ -339,7 +333,7 @@ func TestHTTPListenerForwardsWithoutCertificate(t *testing.T) {
 	listeners := p.ByType("aws:lb/listener:Listener")
 	require.Len(t, listeners, 1)
 	assert.Equal(t, 80.0, listeners[0].Input("port"))
-	tg := one(t, p, "aws:lb/targetGroup:TargetGroup")
+	tg := plantest.One(t, p, "aws:lb/targetGroup:TargetGroup")
 	action := listeners[0].Input("defaultActions").([]any)[0].(map[string]any)
 	assert.Equal(t, "forward", action["type"])
 	assert.Equal(t, tg.Outputs["arn"], action["targetGroupArn"])
@@ -358,12 +352,12 @@ func TestHTTPSWhenACertificateIsConfigured(t *testing.T) {
 	assert.Equal(t, "HTTPS", https.Input("protocol"))
 	assert.Equal(t, certificate, https.Input("certificateArn"))
 	assert.Equal(t, "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09", https.Input("sslPolicy"), "TLS 1.3 and 1.2 only, AWS's recommended policy")
-	tg := one(t, p, "aws:lb/targetGroup:TargetGroup")
+	tg := plantest.One(t, p, "aws:lb/targetGroup:TargetGroup")
 	forward := https.Input("defaultActions").([]any)[0].(map[string]any)
 	assert.Equal(t, tg.Outputs["arn"], forward["targetGroupArn"])
 	// With :80 redirecting, only the HTTPS listener ties the target group
 	// to the ALB, which ECS requires before it creates the service.
-	assert.True(t, p.DependsOn(one(t, p, "aws:ecs/service:Service"), https.URN))
+	assert.True(t, p.DependsOn(plantest.One(t, p, "aws:ecs/service:Service"), https.URN))
 	http, _ := p.Find("aws:lb/listener:Listener", "http")
 	action := http.Input("defaultActions").([]any)[0].(map[string]any)
 	assert.Equal(t, "redirect", action["type"])
@@ -383,8 +377,8 @@ func TestDomainPointsAtTheLoadBalancer(t *testing.T) {
 	a := args()
 	a.Certificate, a.DomainName, a.HostedZoneID = pulumi.String(certificate), "app.example.com", "Z0123456789ABCDEFGHIJ"
 	p, c := buildComponent(t, a)
-	alias := one(t, p, "aws:route53/record:Record")
-	alb := one(t, p, "aws:lb/loadBalancer:LoadBalancer")
+	alias := plantest.One(t, p, "aws:route53/record:Record")
+	alb := plantest.One(t, p, "aws:lb/loadBalancer:LoadBalancer")
 	assert.Equal(t, "A", alias.Input("type"))
 	assert.Equal(t, "app.example.com", alias.Input("name"))
 	assert.Equal(t, "Z0123456789ABCDEFGHIJ", alias.Input("zoneId"))
@@ -462,9 +456,9 @@ func TestSwitchingFargateSpotUpdatesTheServiceInPlace(t *testing.T) {
 		a := args()
 		a.FargateSpot, a.Architecture = spot, compute.X8664
 		p := build(t, a)
-		svc := one(t, p, "aws:ecs/service:Service")
+		svc := plantest.One(t, p, "aws:ecs/service:Service")
 		services[spot] = svc
-		providers := one(t, p, "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
+		providers := plantest.One(t, p, "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
 		assert.Equal(t, []any{"FARGATE", "FARGATE_SPOT"}, providers.Input("capacityProviders"))
 		assert.Contains(t, svc.DependsOn, providers.URN, "a strategy may only name a provider the cluster has")
 		assert.Nil(t, svc.Input("launchType"), "launch type and capacity providers are exclusive")
@@ -486,7 +480,7 @@ func TestContainerInsightsFollowsConfig(t *testing.T) {
 	for _, on := range []bool{true, false} {
 		a := args()
 		a.ContainerInsights = on
-		cluster := one(t, build(t, a), "aws:ecs/cluster:Cluster")
+		cluster := plantest.One(t, build(t, a), "aws:ecs/cluster:Cluster")
 		want := map[bool]string{true: "enabled", false: "disabled"}[on]
 		assert.Equal(t, []any{map[string]any{"name": "containerInsights", "value": want}}, cluster.Input("settings"))
 	}
@@ -499,7 +493,7 @@ func TestAutoscalingOffByDefaultAndTargetTrackingWhenOn(t *testing.T) {
 	a := args()
 	a.Autoscaling = compute.AutoscalingArgs{Enabled: true, Min: 2, Max: 6, CPUTargetPercent: 55, RequestsPerTarget: 800}
 	p = build(t, a)
-	target := one(t, p, "aws:appautoscaling/target:Target")
+	target := plantest.One(t, p, "aws:appautoscaling/target:Target")
 	assert.Equal(t, 2.0, target.Input("minCapacity"))
 	assert.Equal(t, 6.0, target.Input("maxCapacity"))
 	assert.Equal(t, "ecs:service:DesiredCount", target.Input("scalableDimension"))
@@ -510,8 +504,8 @@ func TestAutoscalingOffByDefaultAndTargetTrackingWhenOn(t *testing.T) {
 	require.Len(t, policies, 2)
 	assert.Equal(t, "ECSServiceAverageCPUUtilization", policies["cpu"].Input("targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.predefinedMetricType"))
 	assert.Equal(t, 55.0, policies["cpu"].Input("targetTrackingScalingPolicyConfiguration.targetValue"))
-	alb := one(t, p, "aws:lb/loadBalancer:LoadBalancer")
-	tg := one(t, p, "aws:lb/targetGroup:TargetGroup")
+	alb := plantest.One(t, p, "aws:lb/loadBalancer:LoadBalancer")
+	tg := plantest.One(t, p, "aws:lb/targetGroup:TargetGroup")
 	assert.Equal(t, alb.Outputs["arnSuffix"].(string)+"/"+tg.Outputs["arnSuffix"].(string),
 		policies["requests"].Input("targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.resourceLabel"))
 }
@@ -519,7 +513,7 @@ func TestAutoscalingOffByDefaultAndTargetTrackingWhenOn(t *testing.T) {
 func TestLoadBalancerAndTargetGroupNamesFit32Characters(t *testing.T) {
 	p := build(t, args())
 	for _, typ := range []string{"aws:lb/loadBalancer:LoadBalancer", "aws:lb/targetGroup:TargetGroup"} {
-		name := one(t, p, typ).Outputs["name"].(string)
+		name := plantest.One(t, p, typ).Outputs["name"].(string)
 		assert.LessOrEqual(t, len(name), 32, "%s name %q", typ, name)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/octabyte/octabyte/compute"
+	"github.com/octabyte/octabyte/plan/plantest"
 )
 
 const (
@@ -86,7 +87,7 @@ func TestRepositoryProtectionFollowsTheArgs(t *testing.T) {
 		a := args()
 		a.ProtectRepository = protect
 		p := build(t, a)
-		assert.Equal(t, protect, one(t, p, "aws:ecr/repository:Repository").Protect)
+		assert.Equal(t, protect, plantest.One(t, p, "aws:ecr/repository:Repository").Protect)
 		for _, r := range p.Resources {
 			if r.Type != "aws:ecr/repository:Repository" {
 				assert.False(t, r.Protect, "%s %s", r.Type, r.Name)

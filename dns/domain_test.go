@@ -10,6 +10,7 @@ import (
 
 	"github.com/octabyte/octabyte/dns"
 	"github.com/octabyte/octabyte/plan"
+	"github.com/octabyte/octabyte/plan/plantest"
 )
 
 // build runs NewDomain under the mock engine, whose hosted zones are named
@@ -24,13 +25,6 @@ func build(t *testing.T, mode plan.Mode, args dns.DomainArgs) (*plan.Plan, *dns.
 	}, "test", map[string]string{"aws:region": "ap-south-1", "octabyte:domainName": args.Name})
 	require.NoError(t, err)
 	return p, d
-}
-
-func one(t *testing.T, p *plan.Plan, typ string) plan.Resource {
-	t.Helper()
-	rs := p.ByType(typ)
-	require.Len(t, rs, 1, typ)
-	return rs[0]
 }
 
 func TestTheZoneLookedUpIsTheRegisteredDomain(t *testing.T) {
@@ -62,17 +56,17 @@ func TestCertificateIsValidatedThroughTheZone(t *testing.T) {
 	for _, mode := range []plan.Mode{plan.Apply, plan.Preview} {
 		t.Run(mode.String(), func(t *testing.T) {
 			p, d := build(t, mode, dns.DomainArgs{Name: "app.example.com"})
-			cert := one(t, p, "aws:acm/certificate:Certificate")
+			cert := plantest.One(t, p, "aws:acm/certificate:Certificate")
 			assert.Equal(t, "app.example.com", cert.Input("domainName"))
 			assert.Equal(t, "DNS", cert.Input("validationMethod"))
 			assert.Nil(t, cert.Input("subjectAlternativeNames"), "one name: one validation option")
 
-			record := one(t, p, "aws:route53/record:Record")
+			record := plantest.One(t, p, "aws:route53/record:Record")
 			assert.Equal(t, d.ZoneID, record.Input("zoneId"))
 			assert.Regexp(t, `^Z[0-9A-Z]+$`, d.ZoneID, "looked up, so known at preview")
 			assert.Equal(t, 300.0, record.Input("ttl"))
 			assert.Equal(t, true, record.Input("allowOverwrite"))
-			validation := one(t, p, "aws:acm/certificateValidation:CertificateValidation")
+			validation := plantest.One(t, p, "aws:acm/certificateValidation:CertificateValidation")
 			assert.True(t, validation.Refers("certificateArn", cert, "arn"))
 			assert.ElementsMatch(t, []string{record.URN}, validation.PropertyDeps["validationRecordFqdns"])
 
@@ -97,7 +91,7 @@ func TestCertificateIsValidatedThroughTheZone(t *testing.T) {
 func TestAGivenZoneIsUsedAsItIs(t *testing.T) {
 	p, d := build(t, plan.Apply, dns.DomainArgs{Name: "app.example.com", HostedZoneID: "Z0123456789ABCDEFGHIJ"})
 	assert.Equal(t, "Z0123456789ABCDEFGHIJ", d.ZoneID)
-	assert.Equal(t, "Z0123456789ABCDEFGHIJ", one(t, p, "aws:route53/record:Record").Input("zoneId"))
+	assert.Equal(t, "Z0123456789ABCDEFGHIJ", plantest.One(t, p, "aws:route53/record:Record").Input("zoneId"))
 }
 
 func TestABroughtCertificateIssuesNothing(t *testing.T) {

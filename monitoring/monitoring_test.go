@@ -12,6 +12,7 @@ import (
 
 	"github.com/octabyte/octabyte/monitoring"
 	"github.com/octabyte/octabyte/plan"
+	"github.com/octabyte/octabyte/plan/plantest"
 )
 
 const (
@@ -51,13 +52,6 @@ func build(t *testing.T, a monitoring.MonitoringArgs) (*plan.Plan, *monitoring.M
 	}, "test", map[string]string{"aws:region": region})
 	require.NoError(t, err)
 	return p, m
-}
-
-func one(t *testing.T, p *plan.Plan, typ string) plan.Resource {
-	t.Helper()
-	rs := p.ByType(typ)
-	require.Len(t, rs, 1, typ)
-	return rs[0]
 }
 
 func alarm(t *testing.T, p *plan.Plan, key string) plan.Resource {
@@ -123,7 +117,7 @@ func TestUnknownInstanceClassIsAnError(t *testing.T) {
 
 func TestAlarmTopicIsEncryptedWithARotatingKeyCloudWatchMayUse(t *testing.T) {
 	p, _ := build(t, args())
-	key := one(t, p, "aws:kms/key:Key")
+	key := plantest.One(t, p, "aws:kms/key:Key")
 	assert.Equal(t, true, key.Input("enableKeyRotation"))
 	doc := policy(t, key.Input("policy"))
 
@@ -137,15 +131,15 @@ func TestAlarmTopicIsEncryptedWithARotatingKeyCloudWatchMayUse(t *testing.T) {
 	assert.ElementsMatch(t, []any{"kms:Decrypt", "kms:GenerateDataKey*"}, cw["Action"])
 	assert.Equal(t, map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": plan.AccountID}}, cw["Condition"])
 
-	topic := one(t, p, "aws:sns/topic:Topic")
+	topic := plantest.One(t, p, "aws:sns/topic:Topic")
 	assert.Equal(t, key.Outputs["arn"], topic.Input("kmsMasterKeyId"), "the customer managed key, not alias/aws/sns")
 	assert.Equal(t, "octabyte-test-alarms", topic.Input("name"))
 }
 
 func TestTopicPolicyLetsOnlyThisStacksAlarmsPublishOverTLS(t *testing.T) {
 	p, _ := build(t, args())
-	topic := one(t, p, "aws:sns/topic:Topic")
-	tp := one(t, p, "aws:sns/topicPolicy:TopicPolicy")
+	topic := plantest.One(t, p, "aws:sns/topic:Topic")
+	tp := plantest.One(t, p, "aws:sns/topicPolicy:TopicPolicy")
 	assert.Equal(t, topic.Outputs["arn"], tp.Input("arn"))
 	doc := policy(t, tp.Input("policy"))
 
@@ -166,7 +160,7 @@ func TestTopicPolicyLetsOnlyThisStacksAlarmsPublishOverTLS(t *testing.T) {
 
 func TestEveryAlarmIsNamedForTheStackAndNotifiesOnAlarmAndOK(t *testing.T) {
 	p, m := build(t, args())
-	topicArn := one(t, p, "aws:sns/topic:Topic").Outputs["arn"]
+	topicArn := plantest.One(t, p, "aws:sns/topic:Topic").Outputs["arn"]
 	alarms := p.ByType("aws:cloudwatch/metricAlarm:MetricAlarm")
 	require.Len(t, alarms, 11)
 	require.Len(t, m.AlarmNames, 11)
@@ -186,7 +180,7 @@ func TestEmailsSubscribeToTheTopic(t *testing.T) {
 	a := args()
 	a.AlarmEmails = []string{"ops@example.com", "oncall@example.org"}
 	p, _ := build(t, a)
-	topicArn := one(t, p, "aws:sns/topic:Topic").Outputs["arn"]
+	topicArn := plantest.One(t, p, "aws:sns/topic:Topic").Outputs["arn"]
 	subs := p.ByType("aws:sns/topicSubscription:TopicSubscription")
 	require.Len(t, subs, 2)
 	var endpoints []any
@@ -306,7 +300,7 @@ func matches(pattern, event map[string]any) bool {
 
 func TestEcsEventsRuleKeepsOnlyThisClustersEvents(t *testing.T) {
 	p, _ := build(t, args())
-	rule := one(t, p, "aws:cloudwatch/eventRule:EventRule")
+	rule := plantest.One(t, p, "aws:cloudwatch/eventRule:EventRule")
 	var pattern map[string]any
 	require.NoError(t, json.Unmarshal([]byte(rule.Input("eventPattern").(string)), &pattern))
 	assert.Equal(t, []any{"aws.ecs"}, pattern["source"])
@@ -338,16 +332,16 @@ func TestEcsEventsLandInAnAwsEventsLogGroupEventBridgeMayWrite(t *testing.T) {
 	a := args()
 	a.LogRetentionDays = 30
 	p, m := build(t, a)
-	group := one(t, p, "aws:cloudwatch/logGroup:LogGroup")
+	group := plantest.One(t, p, "aws:cloudwatch/logGroup:LogGroup")
 	assert.Equal(t, "/aws/events/octabyte-test-ecs", group.Input("name"))
 	assert.Equal(t, 30.0, group.Input("retentionInDays"))
 
-	target := one(t, p, "aws:cloudwatch/eventTarget:EventTarget")
+	target := plantest.One(t, p, "aws:cloudwatch/eventTarget:EventTarget")
 	assert.Equal(t, group.Outputs["arn"], target.Input("arn"))
 	assert.Nil(t, target.Input("roleArn"), "CloudWatch Logs targets use the resource policy, never a role")
-	assert.Equal(t, one(t, p, "aws:cloudwatch/eventRule:EventRule").Outputs["name"], target.Input("rule"))
+	assert.Equal(t, plantest.One(t, p, "aws:cloudwatch/eventRule:EventRule").Outputs["name"], target.Input("rule"))
 
-	rp := one(t, p, "aws:cloudwatch/logResourcePolicy:LogResourcePolicy")
+	rp := plantest.One(t, p, "aws:cloudwatch/logResourcePolicy:LogResourcePolicy")
 	assert.True(t, p.DependsOn(target, rp.URN), "delivery is allowed before the first event arrives")
 	st := policy(t, rp.Input("policyDocument"))["Statement"].([]any)[0].(map[string]any)
 	assert.Equal(t, map[string]any{"Service": []any{"events.amazonaws.com", "delivery.logs.amazonaws.com"}}, st["Principal"])
@@ -486,7 +480,7 @@ func TestNATInstanceAlarmRebootsAndNotifies(t *testing.T) {
 	assert.Equal(t, 3.0, alarm.Input("evaluationPeriods"))
 	assert.Equal(t, 3.0, alarm.Input("datapointsToAlarm"))
 	assert.Equal(t, "notBreaching", alarm.Input("treatMissingData"))
-	topic := one(t, p, "aws:sns/topic:Topic").Outputs["arn"]
+	topic := plantest.One(t, p, "aws:sns/topic:Topic").Outputs["arn"]
 	assert.ElementsMatch(t, []any{topic, "arn:aws:automate:ap-south-1:ec2:reboot"}, alarm.Input("alarmActions"))
 	assert.Equal(t, []any{topic}, alarm.Input("okActions"))
 	assert.Contains(t, m.AlarmNames, "octabyte-test-"+monitoring.AlarmNATInstance)
@@ -502,14 +496,14 @@ func TestBudgetNotifiesTheAlarmTopicOnActualAndForecastSpend(t *testing.T) {
 	a := args()
 	a.Budget = monitoring.BudgetArgs{LimitUSD: 138, TagKey: "Environment", TagValue: "test"}
 	p, _ := build(t, a)
-	b := one(t, p, "aws:budgets/budget:Budget")
+	b := plantest.One(t, p, "aws:budgets/budget:Budget")
 	assert.Equal(t, "octabyte-test-monthly", b.Input("name"))
 	assert.Equal(t, "COST", b.Input("budgetType"))
 	assert.Equal(t, "MONTHLY", b.Input("timeUnit"))
 	assert.Equal(t, "138.00", b.Input("limitAmount"))
 	assert.Equal(t, "USD", b.Input("limitUnit"))
 	assert.Equal(t, []any{map[string]any{"name": "TagKeyValue", "values": []any{"user:Environment$test"}}}, b.Input("costFilters"))
-	topic := one(t, p, "aws:sns/topic:Topic").Outputs["arn"]
+	topic := plantest.One(t, p, "aws:sns/topic:Topic").Outputs["arn"]
 	var kinds []any
 	for _, n := range b.Input("notifications").([]any) {
 		m := n.(map[string]any)
@@ -529,14 +523,14 @@ func TestBudgetNotifiesTheAlarmTopicOnActualAndForecastSpend(t *testing.T) {
 // its key (the topic is KMS-encrypted).
 func TestBudgetsMayPublishToTheEncryptedTopic(t *testing.T) {
 	p, _ := build(t, args())
-	publish := statement(t, policy(t, one(t, p, "aws:sns/topicPolicy:TopicPolicy").Input("policy")), "BudgetsPublish")
+	publish := statement(t, policy(t, plantest.One(t, p, "aws:sns/topicPolicy:TopicPolicy").Input("policy")), "BudgetsPublish")
 	assert.Equal(t, map[string]any{"Service": "budgets.amazonaws.com"}, publish["Principal"])
 	assert.Equal(t, "sns:Publish", publish["Action"])
 	assert.Equal(t, map[string]any{
 		"StringEquals": map[string]any{"aws:SourceAccount": plan.AccountID},
 		"ArnLike":      map[string]any{"aws:SourceArn": "arn:aws:budgets::" + plan.AccountID + ":*"},
 	}, publish["Condition"])
-	encrypt := statement(t, policy(t, one(t, p, "aws:kms/key:Key").Input("policy")), "BudgetsEncrypt")
+	encrypt := statement(t, policy(t, plantest.One(t, p, "aws:kms/key:Key").Input("policy")), "BudgetsEncrypt")
 	assert.Equal(t, map[string]any{"Service": "budgets.amazonaws.com"}, encrypt["Principal"])
 	assert.ElementsMatch(t, []any{"kms:Decrypt", "kms:GenerateDataKey*"}, encrypt["Action"])
 	assert.Equal(t, map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": plan.AccountID}}, encrypt["Condition"])
@@ -551,8 +545,8 @@ func TestSlackChannelGetsTheAlarmsWithALeastPrivilegeRole(t *testing.T) {
 	a := args()
 	a.Slack = monitoring.SlackChannel{WorkspaceID: "T07EA123LEP", ChannelID: "C07EZ1ABC23"}
 	p, _ = build(t, a)
-	channel := one(t, p, "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration")
-	topic := one(t, p, "aws:sns/topic:Topic")
+	channel := plantest.One(t, p, "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration")
+	topic := plantest.One(t, p, "aws:sns/topic:Topic")
 	role, ok := p.Find("aws:iam/role:Role", "chatbot")
 	require.True(t, ok)
 	assert.Equal(t, "T07EA123LEP", channel.Input("slackTeamId"))
@@ -576,7 +570,7 @@ func TestSlackChannelGetsTheAlarmsWithALeastPrivilegeRole(t *testing.T) {
 	// SNS decrypts before it delivers and Chatbot subscribes through its
 	// service-linked role: neither the key nor the topic policy names it.
 	for _, typ := range []string{"aws:kms/key:Key", "aws:sns/topicPolicy:TopicPolicy"} {
-		assert.NotContains(t, one(t, p, typ).Input("policy"), "chatbot", typ)
+		assert.NotContains(t, plantest.One(t, p, typ).Input("policy"), "chatbot", typ)
 	}
 }
 
@@ -584,18 +578,18 @@ func TestSlackChannelGetsTheAlarmsWithALeastPrivilegeRole(t *testing.T) {
 // with the keys to set; with one it carries none.
 func TestATopicWithoutDestinationsSaysWhy(t *testing.T) {
 	p, _ := build(t, args())
-	tags, _ := one(t, p, "aws:sns/topic:Topic").Input("tags").(map[string]any)
+	tags, _ := plantest.One(t, p, "aws:sns/topic:Topic").Input("tags").(map[string]any)
 	assert.Contains(t, tags["octabyte:suppress:OPS-002"], "octabyte:alarmEmails")
 	assert.Contains(t, tags["octabyte:suppress:OPS-002"], "octabyte:slackChannelId")
 
 	a := args()
 	a.AlarmEmails = []string{"ops@example.com"}
 	p, _ = build(t, a)
-	assert.Nil(t, one(t, p, "aws:sns/topic:Topic").Input("tags"))
+	assert.Nil(t, plantest.One(t, p, "aws:sns/topic:Topic").Input("tags"))
 	a = args()
 	a.Slack = monitoring.SlackChannel{WorkspaceID: "T07EA123LEP", ChannelID: "C07EZ1ABC23"}
 	p, _ = build(t, a)
-	assert.Nil(t, one(t, p, "aws:sns/topic:Topic").Input("tags"))
+	assert.Nil(t, plantest.One(t, p, "aws:sns/topic:Topic").Input("tags"))
 }
 
 // NAT gateways get their own widgets and one port allocation alarm over

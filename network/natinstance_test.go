@@ -11,6 +11,7 @@ import (
 
 	"github.com/octabyte/octabyte/network"
 	"github.com/octabyte/octabyte/plan"
+	"github.com/octabyte/octabyte/plan/plantest"
 )
 
 func natInstancePlan(t *testing.T) *plan.Plan {
@@ -19,21 +20,14 @@ func natInstancePlan(t *testing.T) *plan.Plan {
 	return p
 }
 
-func only(t *testing.T, p *plan.Plan, typ string) plan.Resource {
-	t.Helper()
-	rs := p.ByType(typ)
-	require.Len(t, rs, 1, typ)
-	return rs[0]
-}
-
 func TestNATInstanceReplacesTheNATGateways(t *testing.T) {
 	p := natInstancePlan(t)
 	assert.Equal(t, "None", vpc(t, p).Input("natGateways.strategy"), "awsx creates no NAT gateway")
-	instance := only(t, p, "aws:ec2/instance:Instance")
+	instance := plantest.One(t, p, "aws:ec2/instance:Instance")
 	assert.Equal(t, network.NATInstanceType, instance.Input("instanceType"), "the smallest Graviton size")
 	assert.Equal(t, false, instance.Input("sourceDestCheck"), "a NAT forwards packets that are not its own")
 	assert.Equal(t, vpc(t, p).Outputs["publicSubnetIds"].([]any)[0], instance.Input("subnetId"))
-	eip := only(t, p, "aws:ec2/eip:Eip")
+	eip := plantest.One(t, p, "aws:ec2/eip:Eip")
 	assert.Equal(t, instance.Outputs["id"], eip.Input("instance"), "a stable public address for the traffic it forwards")
 }
 
@@ -41,14 +35,14 @@ func TestNATInstanceReplacesTheNATGateways(t *testing.T) {
 // public SSM parameter at plan time; a newer one never replaces the
 // instance in the middle of a deploy.
 func TestNATInstanceRunsAmazonLinuxFromItsPublicParameter(t *testing.T) {
-	instance := only(t, natInstancePlan(t), "aws:ec2/instance:Instance")
+	instance := plantest.One(t, natInstancePlan(t), "aws:ec2/instance:Instance")
 	assert.Equal(t, "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64", network.NATInstanceAMI)
 	assert.Regexp(t, `^ami-0[0-9a-f]+$`, instance.Input("ami"))
 	assert.Equal(t, []string{"ami"}, instance.IgnoreChanges)
 }
 
 func TestNATInstanceIsHardened(t *testing.T) {
-	instance := only(t, natInstancePlan(t), "aws:ec2/instance:Instance")
+	instance := plantest.One(t, natInstancePlan(t), "aws:ec2/instance:Instance")
 	assert.Equal(t, "required", instance.Input("metadataOptions.httpTokens"), "IMDSv2 only")
 	assert.Equal(t, 1.0, instance.Input("metadataOptions.httpPutResponseHopLimit"))
 	assert.Equal(t, "enabled", instance.Input("metadataOptions.httpEndpoint"), "the SSM agent reads the role's credentials from IMDS")
@@ -59,7 +53,7 @@ func TestNATInstanceIsHardened(t *testing.T) {
 }
 
 func TestNATInstanceUserDataForwardsAndMasqueradesTheVPC(t *testing.T) {
-	instance := only(t, natInstancePlan(t), "aws:ec2/instance:Instance")
+	instance := plantest.One(t, natInstancePlan(t), "aws:ec2/instance:Instance")
 	userData := instance.Input("userData").(string)
 	assert.Contains(t, userData, "net.ipv4.ip_forward = 1")
 	assert.Contains(t, userData, "-t nat -A POSTROUTING")
@@ -119,13 +113,13 @@ func TestNATInstanceSecurityGroupAcceptsOnlyThePrivateSubnets(t *testing.T) {
 			assert.Equal(t, 443.0, r.Input("toPort"))
 		}
 	}
-	instance := only(t, p, "aws:ec2/instance:Instance")
+	instance := plantest.One(t, p, "aws:ec2/instance:Instance")
 	assert.Equal(t, []any{sg.Outputs["id"]}, instance.Input("vpcSecurityGroupIds"))
 }
 
 func TestEachPrivateRouteTableRoutesToTheNATInstance(t *testing.T) {
 	p := natInstancePlan(t)
-	instance := only(t, p, "aws:ec2/instance:Instance")
+	instance := plantest.One(t, p, "aws:ec2/instance:Instance")
 	routes := p.ByType("aws:ec2/route:Route")
 	var tables []any
 	for _, r := range routes {
@@ -169,9 +163,9 @@ func TestNATInstanceRoleAllowsSessionManagerOnly(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []any{"ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
 		"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"}, actions)
-	profile := only(t, p, "aws:iam/instanceProfile:InstanceProfile")
+	profile := plantest.One(t, p, "aws:iam/instanceProfile:InstanceProfile")
 	assert.Equal(t, role.Outputs["name"], profile.Input("role"))
-	assert.Equal(t, profile.Outputs["name"], only(t, p, "aws:ec2/instance:Instance").Input("iamInstanceProfile"))
+	assert.Equal(t, profile.Outputs["name"], plantest.One(t, p, "aws:ec2/instance:Instance").Input("iamInstanceProfile"))
 }
 
 func TestNATGatewayStacksHaveNoInstance(t *testing.T) {
