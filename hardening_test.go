@@ -14,7 +14,6 @@ import (
 	"github.com/octabyte/octabyte/plan"
 )
 
-// runWith runs a stack with some config changed, in the given mode.
 // runWith runs a stack as deployed (with an image) with some config changed.
 func runWith(t *testing.T, stack string, mode plan.Mode, changes map[string]string) *plan.Plan {
 	t.Helper()

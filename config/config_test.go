@@ -92,6 +92,8 @@ func TestInvalidValuesNameKeyValueAndAllowed(t *testing.T) {
 		{"octabyte:appImage", "sha256:abc", []string{"octabyte:appImage", "64 hex"}},
 		{"octabyte:appImage", "my image", []string{"octabyte:appImage", "tag"}},
 		{"octabyte:appCommit", "abc123", []string{"octabyte:appCommit", "40 lowercase hex"}},
+		{"octabyte:appCommit", "0123456789abcdef0123456789abcdef0123456", []string{"octabyte:appCommit", "40 lowercase hex"}}, // 39: a truncated SHA
+		{"octabyte:appCommit", "0123456789ABCDEF0123456789ABCDEF01234567", []string{"octabyte:appCommit", "40 lowercase hex"}},
 		{"octabyte:appCommit", "0123456789abcdef0123456789abcdef01234567", []string{"octabyte:appCommit", "octabyte:appImage, which is not set"}},
 		{"octabyte:certificateArn", "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000", []string{"octabyte:certificateArn", "ap-south-1"}},
 		{"octabyte:certificateArn", "my-cert", []string{"octabyte:certificateArn", "ACM certificate ARN"}},
@@ -110,6 +112,8 @@ func TestInvalidValuesNameKeyValueAndAllowed(t *testing.T) {
 		{"octabyte:slackWorkspaceId", "T07EA123LEP", []string{"octabyte:slackChannelId", "must be set with octabyte:slackWorkspaceId"}},
 		{"octabyte:slackChannelId", "C07EZ1ABC23", []string{"octabyte:slackWorkspaceId", "must be set with octabyte:slackChannelId"}},
 		{"octabyte:slackChannelId", "alerts", []string{"octabyte:slackChannelId", `"alerts"`, "Slack channel id", "not the channel's name"}},
+		{"octabyte:slackWorkspaceId", "C07EZ1ABC23", []string{"octabyte:slackWorkspaceId", `"C07EZ1ABC23"`, "Slack workspace id"}}, // a channel id in the workspace's key
+		{"octabyte:slackChannelId", "C07ez1abc23", []string{"octabyte:slackChannelId", `"C07ez1abc23"`, "Slack channel id"}},       // ids are uppercase
 		{"octabyte:desiredCount", "0", []string{"octabyte:desiredCount", "between 1 and 100"}},
 		{"octabyte:dbSslMode", "disable", []string{"octabyte:dbSslMode", "require, verify-full"}},
 		{"octabyte:budgetMarginPercent", "-5", []string{"octabyte:budgetMarginPercent", "between 0 and 1000"}},
@@ -155,6 +159,7 @@ func TestUnknownKeysNameTheClosestKnownOne(t *testing.T) {
 		"octabyte:vpcCIDR":          "did you mean octabyte:vpcCidr?",
 		"octabyte:nat":              "octabyte:nat: no such setting",
 		"octabyte:fargateSpotArm64": "did you mean octabyte:fargateSpot?",
+		"octabyte:DESIREDCOUNT":     "did you mean octabyte:desiredCount?", // case is ignored when finding the closest
 	}
 	for key, want := range cases {
 		cfg := stackConfig(t, "staging")
@@ -438,6 +443,7 @@ func TestABackupWindowWhileTheDatabaseSleepsIsAWarning(t *testing.T) {
 		warn                   bool
 	}{
 		{"mon-fri 08:00-20:00", "UTC", "19:00-20:00", false},
+		{"mon-fri 08:00-20:00", "UTC", "07:30-08:00", false},         // the database starts 20 minutes before the tasks
 		{"mon-fri 08:00-20:00", "Asia/Kolkata", "19:00-20:00", true}, // 00:30 in India
 		{"mon-fri 08:00-20:00", "Asia/Kolkata", "03:00-03:30", false},
 		{"mon-fri 08:00-20:00", "Asia/Kolkata", "14:30-15:00", false}, // the database stops at 20:10 in India
@@ -462,6 +468,19 @@ func TestABackupWindowWhileTheDatabaseSleepsIsAWarning(t *testing.T) {
 	c, err := parse("staging", stackConfig(t, "staging"))
 	require.NoError(t, err)
 	assert.NotContains(t, strings.Join(c.Warnings, "\n"), "octabyte:dbBackupWindow", "a stack that never sleeps")
+
+	// The warning names the awake hours in UTC, and the month when the
+	// zone's daylight saving time moves them.
+	for _, tc := range []struct{ schedule, zone, backup, hours string }{
+		{"mon-fri 08:00-20:00", "Asia/Kolkata", "19:00-20:00", "awake hours, 02:10-14:40 UTC\n"},
+		{"mon-fri 08:00-19:00", "Europe/London", "18:40-19:10", "awake hours, 06:40-18:10 UTC in July\n"},
+	} {
+		cfg := stackConfig(t, "staging")
+		cfg["octabyte:sleepSchedule"], cfg["octabyte:sleepTimeZone"], cfg["octabyte:dbBackupWindow"] = tc.schedule, tc.zone, tc.backup
+		c, err := parse("staging", cfg)
+		require.NoError(t, err)
+		assert.Contains(t, strings.Join(c.Warnings, "\n")+"\n", tc.hours, tc.zone)
+	}
 }
 
 func TestDomainAndSlackSettingsAreAccepted(t *testing.T) {
@@ -503,6 +522,12 @@ func TestWarningsSayWhatToSet(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, strings.Join(staging.Warnings, "\n"), "plain HTTP", "HTTPS is production's rule")
 	assert.Contains(t, strings.Join(staging.Warnings, "\n"), "alarms reach nobody")
+
+	cfg := stackConfig(t, "prod")
+	cfg["octabyte:certificateArn"] = "arn:aws:acm:ap-south-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+	withCertificate, err := parse("prod", cfg)
+	require.NoError(t, err)
+	assert.NotContains(t, strings.Join(withCertificate.Warnings, "\n"), "plain HTTP", "a certificate brought along serves HTTPS")
 }
 
 // Only a real production deployment without an alarm destination is

@@ -447,3 +447,14 @@ func TestBadConfigRegistersNothing(t *testing.T) {
 		})
 	}
 }
+
+// Credentials live no longer than their longest job: an hour for the
+// read-only role's 30-minute previews, two for a deploy (a first prod
+// bring-up creates a Multi-AZ database). TestCredentialsOutliveEveryJob
+// (internal/workflows) checks the jobs against these; this pins the roles.
+func TestCISessionsLastAsLongAsTheirLongestJob(t *testing.T) {
+	p := runBootstrap(t)
+	for role, seconds := range map[string]float64{PreviewRole: 3600, DeployRole("staging"): 7200, DeployRole("prod"): 7200} {
+		assert.Equal(t, seconds, find(t, p, "aws:iam/role:Role", role).Input("maxSessionDuration"), role)
+	}
+}
