@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -441,14 +442,17 @@ func TestRequestIDIsHonouredOrMadeUp(t *testing.T) {
 	if got := rec.Header().Get("X-Request-Id"); got != "abc-123" {
 		t.Errorf("echoed %q", got)
 	}
+	made := map[string]bool{}
 	for _, bad := range []string{"", "with space", "<script>", strings.Repeat("a", 200)} {
 		req := httptest.NewRequest("GET", "/healthz", nil)
 		req.Header.Set("X-Request-Id", bad)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
-		if got := rec.Header().Get("X-Request-Id"); got == bad || len(got) != 32 {
+		got := rec.Header().Get("X-Request-Id")
+		if _, err := hex.DecodeString(got); err != nil || len(got) != 32 || made[got] {
 			t.Errorf("for %q got %q, want a fresh 32-hex id", bad, got)
 		}
+		made[got] = true
 	}
 }
 
