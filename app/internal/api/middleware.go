@@ -56,8 +56,8 @@ func requestID(w http.ResponseWriter) string {
 // random bits in hex. An id must be unique, not secret, so it comes from the
 // runtime's per-thread ChaCha8 generator (seeded by the OS) rather than
 // crypto/rand, which makes a getrandom system call per read on kernels
-// before 6.11, as Fargate's are (about 220 ns against 27 ns through the
-// vDSO: go.googlesource.com/go/+/eb6f2c24cd17c0ca1df7e343f8d9187eef7d6e13).
+// before 6.11 (Fargate does not document its kernel): about 220 ns against
+// 27 ns through the vDSO (go.googlesource.com/go/+/eb6f2c24cd17c0ca1df7e343f8d9187eef7d6e13).
 func newRequestID(in string) string {
 	if len(in) > 0 && len(in) <= 128 && !strings.ContainsFunc(in, notTokenChar) {
 		return in
