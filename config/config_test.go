@@ -203,6 +203,7 @@ func TestVpcCidrMustFitAwsxSubnetLayout(t *testing.T) {
 		{"10.0.0.0/17", "2", true}, {"10.0.0.0/17", "3", true},
 		{"10.0.0.0/18", "2", true}, {"10.0.0.0/18", "3", false},
 		{"10.0.0.0/19", "2", false}, {"10.0.0.0/15", "2", false},
+		{"10.0.0.0/29", "2", false}, {"10.0.0.0/32", "2", false}, // /32 used to panic SubnetLayout (negative shift)
 	} {
 		cfg := stackConfig(t, "staging")
 		cfg["octabyte:vpcCidr"], cfg["octabyte:azCount"] = tc.cidr, tc.azs
