@@ -363,7 +363,9 @@ func TestPulumiYamlDeclaresEveryKey(t *testing.T) {
 	}
 	require.NoError(t, project.Decode(&decoded))
 	if os.Getenv("UPDATE_PULUMI_YAML") == "1" {
-		rewriteConfigSection(t, raw)
+		raw, err := config.ReplaceConfigSection(raw, config.Schema())
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile("../Pulumi.yaml", raw, 0o644))
 		return
 	}
 	assert.Equal(t, "octabyte", decoded.Name)
