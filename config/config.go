@@ -365,6 +365,9 @@ func checkCIDR(cidr string, azs int) error {
 	if prefix.Bits() < 16 {
 		return fmt.Errorf("must be /16 or smaller (AWS's largest VPC block)")
 	}
+	if prefix.Bits() > 28 {
+		return fmt.Errorf("must be /28 or larger (AWS's smallest VPC block)")
+	}
 	if _, err := network.SubnetLayout(cidr, azs); err != nil {
 		return fmt.Errorf("is too small for %d AZs: %s; use a /16 or /17", azs, err)
 	}

@@ -203,6 +203,7 @@ func TestVpcCidrMustFitAwsxSubnetLayout(t *testing.T) {
 		{"10.0.0.0/17", "2", true}, {"10.0.0.0/17", "3", true},
 		{"10.0.0.0/18", "2", true}, {"10.0.0.0/18", "3", false},
 		{"10.0.0.0/19", "2", false}, {"10.0.0.0/15", "2", false},
+		{"10.0.0.0/29", "2", false}, {"10.0.0.0/32", "2", false}, // /32 used to panic SubnetLayout (negative shift)
 	} {
 		cfg := stackConfig(t, "staging")
 		cfg["octabyte:vpcCidr"], cfg["octabyte:azCount"] = tc.cidr, tc.azs
@@ -362,7 +363,9 @@ func TestPulumiYamlDeclaresEveryKey(t *testing.T) {
 	}
 	require.NoError(t, project.Decode(&decoded))
 	if os.Getenv("UPDATE_PULUMI_YAML") == "1" {
-		rewriteConfigSection(t, raw)
+		raw, err := config.ReplaceConfigSection(raw, config.Schema())
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile("../Pulumi.yaml", raw, 0o644))
 		return
 	}
 	assert.Equal(t, "octabyte", decoded.Name)

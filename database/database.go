@@ -240,10 +240,14 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 // finalSnapshotName is <identifier>-final-<8 hex digits>. RDS refuses a
 // final snapshot whose name exists (DBSnapshotAlreadyExists), and a final
 // snapshot outlives its instance, so a fixed name breaks the second delete.
-// The suffix is a random id kept in state: stable, so ordinary previews show
-// no diff, and drawn anew with the instance: when the stack is destroyed and
-// created again, and when one of the settings that replace the instance
-// changes (its keepers).
+// The suffix is a random id kept in state, so ordinary previews show no diff.
+// It is drawn anew when the random id is created (first deploy, a stack
+// destroyed and created again, dbFinalSnapshot turned back on) and when a
+// keeper changes. The keepers are dbName and username, the settings that
+// replace the instance (see Changes): the replaced instance is deleted with
+// the name in its state, its successor gets a new one. The identifier is a
+// keeper too, although pulumi-aws v6 renames the instance in place; the name
+// starts with it, so a rename changes the name with or without a new suffix.
 func finalSnapshotName(ctx *pulumi.Context, a DatabaseArgs, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
 	id, err := random.NewRandomId(ctx, "final-snapshot", &random.RandomIdArgs{
 		ByteLength: pulumi.Int(4),

@@ -144,8 +144,9 @@ var snapshotIdentifier = regexp.MustCompile(`^[A-Za-z](-?[A-Za-z0-9])*$`)
 
 // A final snapshot outlives its instance, so each instance's must have a
 // new name: the suffix is a random id in state (no diff on later
-// previews), drawn again whenever a setting that replaces the instance
-// changes, so the replaced instance and its successor never share a name.
+// previews), drawn again whenever dbName or username (the settings that
+// replace the instance) or the identifier changes, so the replaced instance
+// and its successor never share a name.
 func TestFinalSnapshotNameIsNewForEachInstance(t *testing.T) {
 	p, _ := build(t, database.DatabaseArgs{FinalSnapshot: true})
 	suffix, ok := p.Find("random:index/randomId:RandomId", "final-snapshot")
@@ -154,7 +155,7 @@ func TestFinalSnapshotNameIsNewForEachInstance(t *testing.T) {
 	assert.Equal(t, "octabyte-test-final-"+suffix.Outputs["hex"].(string), name)
 	assert.Regexp(t, snapshotIdentifier, name)
 	assert.Equal(t, map[string]any{"identifier": "octabyte-test", "dbName": "octabyte", "username": "octabyte"}, suffix.Input("keepers"),
-		"every setting that replaces the instance draws a new suffix")
+		"every setting that replaces (or renames) the instance draws a new suffix")
 	assert.Equal(t, 4.0, suffix.Input("byteLength"))
 
 	again, _ := build(t, database.DatabaseArgs{FinalSnapshot: true})

@@ -64,13 +64,12 @@ func Changes(live Deployed, want DatabaseArgs) []Change {
 	return out
 }
 
-// FindDeployed asks AWS for the stack's instance: the one with the
-// identifier the config gives, and any carrying the stack's tag (the
-// instance of an earlier identifier). None on a first deploy. Data sources
-// run at preview too, so a change is caught before anything is planned.
-func FindDeployed(ctx *pulumi.Context, args *DatabaseArgs) ([]Deployed, error) {
-	a := args.withDefaults(ctx.Stack())
-	byID, err := rds.GetInstances(ctx, &rds.GetInstancesArgs{Filters: []rds.GetInstancesFilter{{Name: "db-instance-id", Values: []string{a.Identifier}}}})
+// FindDeployed asks AWS for the stack's instance: the one with the given
+// identifier (the config's, defaults applied), and any carrying the stack's
+// tag (the instance of an earlier identifier). None on a first deploy. Data
+// sources run at preview too, so a change is caught before anything is planned.
+func FindDeployed(ctx *pulumi.Context, identifier string) ([]Deployed, error) {
+	byID, err := rds.GetInstances(ctx, &rds.GetInstancesArgs{Filters: []rds.GetInstancesFilter{{Name: "db-instance-id", Values: []string{identifier}}}})
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +97,7 @@ func stackTagValue(ctx *pulumi.Context) string { return ctx.Project() + "/" + ct
 // without it, it is returned as a warning.
 func GuardReplacement(ctx *pulumi.Context, args *DatabaseArgs) (warnings []string, err error) {
 	a := args.withDefaults(ctx.Stack())
-	deployed, err := FindDeployed(ctx, args)
+	deployed, err := FindDeployed(ctx, a.Identifier)
 	if err != nil {
 		return nil, err
 	}

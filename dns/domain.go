@@ -78,8 +78,10 @@ func NewDomain(ctx *pulumi.Context, name string, args *DomainArgs, opts ...pulum
 // lookup is a data source: it runs at preview, so a wrong zone fails the
 // preview before anything is created.
 func lookupZone(ctx *pulumi.Context, a *DomainArgs) (string, error) {
-	query := &route53.LookupZoneArgs{ZoneId: &a.HostedZoneID}
-	if a.HostedZoneID == "" {
+	var query *route53.LookupZoneArgs
+	if a.HostedZoneID != "" {
+		query = &route53.LookupZoneArgs{ZoneId: &a.HostedZoneID}
+	} else {
 		zoneName, err := ZoneName(a.Name)
 		if err != nil {
 			return "", fmt.Errorf("domain %s: %w", a.Name, err)

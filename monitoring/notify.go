@@ -21,12 +21,13 @@ const noDestinationReason = "No alarm destination is configured - set octabyte:a
 // notifications.
 const CloudWatchPrincipal = "cloudwatch.amazonaws.com"
 
-// CloudWatchKeyActions are what CloudWatch needs on the customer managed
-// key of an encrypted topic it publishes to ("Enable compatibility between
-// event sources from AWS services and encrypted topics", Amazon SNS
-// Developer Guide). The AWS managed key aws/sns cannot grant them, so alarms
-// publishing to a topic encrypted with it are dropped.
-var CloudWatchKeyActions = []string{"kms:Decrypt", "kms:GenerateDataKey*"}
+// PublisherKeyActions are what an AWS service publishing to the topic
+// (CloudWatch alarms, AWS Budgets) needs on the customer managed key that
+// encrypts it ("Enable compatibility between event sources from AWS
+// services and encrypted topics", Amazon SNS Developer Guide). The AWS
+// managed key aws/sns cannot grant them, so notifications published to a
+// topic encrypted with it are dropped.
+var PublisherKeyActions = []string{"kms:Decrypt", "kms:GenerateDataKey*"}
 
 // alarmSourceArn matches this stack's alarms only.
 func alarmSourceArn(region, accountID, stack string) string {
@@ -45,20 +46,21 @@ func KeyPolicy(accountID string) policydoc.Document {
 			Action:    "kms:*",
 			Resource:  "*",
 		},
-		encrypts("CloudWatchAlarmsEncrypt", CloudWatchPrincipal, accountID),
+		usesTopicKey("CloudWatchAlarmsEncrypt", CloudWatchPrincipal, accountID),
 		// AWS Budgets is another of the SNS guide's event sources that need
 		// the same grant to publish to an encrypted topic.
-		encrypts("BudgetsEncrypt", BudgetsPrincipal, accountID),
+		usesTopicKey("BudgetsEncrypt", BudgetsPrincipal, accountID),
 	)
 }
 
-// encrypts lets a service, acting for this account, use the topic key.
-func encrypts(sid, service, accountID string) policydoc.Statement {
+// usesTopicKey lets a service, acting for this account, use the topic key
+// to publish to the encrypted topic.
+func usesTopicKey(sid, service, accountID string) policydoc.Statement {
 	return policydoc.Statement{
 		Sid:       sid,
 		Effect:    "Allow",
 		Principal: map[string]any{"Service": service},
-		Action:    CloudWatchKeyActions,
+		Action:    PublisherKeyActions,
 		Resource:  "*",
 		Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": accountID}},
 	}

@@ -2,6 +2,8 @@ package network_test
 
 import (
 	"fmt"
+	"math/bits"
+	"net/netip"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -61,6 +63,20 @@ func TestSubnetLayoutFitsOrFailsLikeAwsx(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Len(t, subnets, 2*tc.azs)
+			// Each subnet lies inside its own AZ's block of the VPC.
+			vpc := netip.MustParsePrefix(tc.cidr)
+			azBits := vpc.Bits() + bits.Len(uint(tc.azs-1))
+			owner := map[netip.Prefix]int{}
+			for _, s := range subnets {
+				block, err := s.CIDR.Addr().Prefix(azBits)
+				require.NoError(t, err)
+				assert.True(t, vpc.Contains(block.Addr()) && s.CIDR.Bits() >= azBits, "%s is not inside one of the VPC's /%d blocks", s.CIDR, azBits)
+				if az, ok := owner[block]; ok {
+					assert.Equal(t, az, s.AZ, "%s shares AZ %d's block", s.CIDR, az+1)
+				}
+				owner[block] = s.AZ
+			}
+			assert.Len(t, owner, tc.azs, "one block per AZ")
 			for i, a := range subnets {
 				for _, b := range subnets[i+1:] {
 					assert.False(t, a.CIDR.Overlaps(b.CIDR), "%s overlaps %s", a.CIDR, b.CIDR)

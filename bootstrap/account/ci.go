@@ -310,8 +310,10 @@ func deployPolicy(a *CIArgs, stack, other, path, boundaryARN string) policydoc.D
 				"iam:ListEntitiesForPolicy",
 			},
 			Resource: policies},
-		// An instance profile only carries a role of the same path, which
-		// carries the boundary.
+		// AWS lets a profile hold a role of any path, but AddRoleToInstanceProfile
+		// also needs iam:PassRole on the role (IAM API Reference), which
+		// this policy grants only on the stack's own roles, all created with
+		// the boundary: so these profiles can only carry such a role.
 		{Sid: "WorkloadInstanceProfiles", Effect: "Allow",
 			Action: []string{
 				"iam:CreateInstanceProfile", "iam:DeleteInstanceProfile", "iam:GetInstanceProfile",

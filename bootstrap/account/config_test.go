@@ -1,7 +1,6 @@
 package account
 
 import (
-	"bytes"
 	"os"
 	"testing"
 
@@ -107,7 +106,9 @@ func TestPulumiYamlDeclaresEveryKey(t *testing.T) {
 	raw, err := os.ReadFile("../Pulumi.yaml")
 	require.NoError(t, err)
 	if os.Getenv("UPDATE_PULUMI_YAML") != "" {
-		raw = rewriteConfigSection(t, raw)
+		raw, err = config.ReplaceConfigSection(raw, Schema())
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile("../Pulumi.yaml", raw, 0o644))
 	}
 	var file struct {
 		Name    string `yaml:"name"`
@@ -132,29 +133,4 @@ func TestPulumiYamlDeclaresEveryKey(t *testing.T) {
 		assert.Equal(t, k.Description, decl.Description, k.Name)
 		assert.EqualValues(t, k.Default, decl.Default, k.Name)
 	}
-}
-
-// rewriteConfigSection replaces everything from the "config:" line of
-// Pulumi.yaml with the schema the code declares; a key without a default is
-// required by the Pulumi CLI.
-func rewriteConfigSection(t *testing.T, raw []byte) []byte {
-	i := bytes.Index(raw, []byte("\nconfig:"))
-	require.NotEqual(t, -1, i, "Pulumi.yaml needs a top-level config: section")
-	section := &yaml.Node{Kind: yaml.MappingNode}
-	for _, k := range Schema() {
-		decl := map[string]any{"type": k.Type, "description": k.Description}
-		if k.Default != nil {
-			decl["default"] = k.Default
-		}
-		var v yaml.Node
-		require.NoError(t, v.Encode(decl))
-		section.Content = append(section.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k.Name}, &v)
-	}
-	var out bytes.Buffer
-	enc := yaml.NewEncoder(&out)
-	enc.SetIndent(2)
-	require.NoError(t, enc.Encode(map[string]*yaml.Node{"config": section}))
-	raw = append(raw[:i+1], out.Bytes()...)
-	require.NoError(t, os.WriteFile("../Pulumi.yaml", raw, 0o644))
-	return raw
 }
