@@ -30,11 +30,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func schemaVersion(t *testing.T, url string) (version int64, rows int) {
 	t.Helper()
-	pool, err := Open(url, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := mustOpen(t, url, quiet)
 	ctx := context.Background()
 	if err := pool.pgx.QueryRow(ctx, `SELECT max(version_id), count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&version, &rows); err != nil {
 		t.Fatal(err)
@@ -54,11 +50,7 @@ func migrationCount(t *testing.T) int64 {
 
 func TestMigrateTwiceIsANoOp(t *testing.T) {
 	_, url := pg.CreateDatabase(t)
-	pool, err := Open(url, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := mustOpen(t, url, quiet)
 	for i := range 2 {
 		if err := Migrate(context.Background(), pool, quiet); err != nil {
 			t.Fatalf("run %d: %v", i+1, err)
@@ -107,11 +99,7 @@ func TestMigrateConcurrentlyAppliesEachMigrationOnce(t *testing.T) {
 
 func TestMigrateUntilDoneWaitsForTheDatabase(t *testing.T) {
 	// A port nobody listens on: every attempt fails until ctx ends.
-	pool, err := Open("postgres://postgres@127.0.0.1:1/x?sslmode=disable", quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := mustOpen(t, "postgres://postgres@127.0.0.1:1/x?sslmode=disable", quiet)
 	ctx, cancel := context.WithTimeout(context.Background(), 3500*time.Millisecond)
 	defer cancel()
 	failures := 0
@@ -132,11 +120,7 @@ func TestOpenDoesNotConnect(t *testing.T) {
 }
 
 func TestUnavailable(t *testing.T) {
-	pool, err := Open("postgres://postgres@127.0.0.1:1/x?sslmode=disable", quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := mustOpen(t, "postgres://postgres@127.0.0.1:1/x?sslmode=disable", quiet)
 	refused := pool.Ping(context.Background())
 
 	for name, tc := range map[string]struct {
@@ -160,11 +144,7 @@ func TestUnavailable(t *testing.T) {
 }
 
 func TestPoolIsSizedForADBT3Micro(t *testing.T) {
-	pool, err := Open(pg.URL("postgres"), quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := mustOpen(t, pg.URL("postgres"), quiet)
 	if got := pool.pgx.Config().MaxConns; got != MaxConns {
 		t.Errorf("MaxConns = %d", got)
 	}
@@ -206,11 +186,7 @@ func load(pool *Pool, workers, rounds int) []error {
 func TestCallersWaitForAPooledConnectionAtTheConnectionLimit(t *testing.T) {
 	_, url := pg.CreateLimitedDatabase(t, 3)
 	var logs strings.Builder // slog's handler serialises its writes
-	pool, err := Open(url, slog.New(slog.NewJSONHandler(&logs, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := mustOpen(t, url, slog.New(slog.NewJSONHandler(&logs, nil)))
 	if errs := load(pool, 20, 10); len(errs) > 0 {
 		t.Fatalf("%d of 200 calls failed, the first: %v", len(errs), errs[0])
 	}
@@ -234,11 +210,7 @@ func TestCallersWaitForAPooledConnectionAtTheConnectionLimit(t *testing.T) {
 // outage (503), not a bug.
 func TestWaitAtTheConnectionLimitEndsWithTheDeadline(t *testing.T) {
 	_, url := pg.CreateLimitedDatabase(t, 1)
-	pool, err := Open(url, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := mustOpen(t, url, quiet)
 	held, err := pool.Acquire(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -259,11 +231,7 @@ func TestWaitAtTheConnectionLimitEndsWithTheDeadline(t *testing.T) {
 // Once the server has room again, the pool grows back to use it.
 func TestPoolGrowsBackWhenTheServerHasRoomAgain(t *testing.T) {
 	name, url := pg.CreateLimitedDatabase(t, 2)
-	pool, err := Open(url, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := mustOpen(t, url, quiet)
 	pool.probeAfter = 20 * time.Millisecond
 	if errs := load(pool, 10, 5); len(errs) > 0 {
 		t.Fatalf("%d calls failed, the first: %v", len(errs), errs[0])
@@ -286,11 +254,7 @@ func TestPoolGrowsBackWhenTheServerHasRoomAgain(t *testing.T) {
 // a connection.
 func TestTheGateKeepsOneSlotWhenTheServerRefusesEveryConnection(t *testing.T) {
 	name, url := pg.CreateLimitedDatabase(t, 0)
-	pool, err := Open(url, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := mustOpen(t, url, quiet)
 	var wg sync.WaitGroup
 	for range 2 * MaxConns {
 		wg.Go(func() {
@@ -316,14 +280,21 @@ func TestTheGateKeepsOneSlotWhenTheServerRefusesEveryConnection(t *testing.T) {
 	c.Release()
 }
 
-// setConnectionLimit changes the limit of a CreateLimitedDatabase's role.
-func setConnectionLimit(t *testing.T, database string, limit int) {
+// mustOpen opens a pool that is closed when the test ends.
+func mustOpen(t *testing.T, url string, log *slog.Logger) *Pool {
 	t.Helper()
-	admin, err := Open(pg.URL("postgres"), quiet)
+	pool, err := Open(url, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close()
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// setConnectionLimit changes the limit of a CreateLimitedDatabase's role.
+func setConnectionLimit(t *testing.T, database string, limit int) {
+	t.Helper()
+	admin := mustOpen(t, pg.URL("postgres"), quiet)
 	if _, err := admin.pgx.Exec(context.Background(), fmt.Sprintf("ALTER ROLE %s_owner CONNECTION LIMIT %d", database, limit)); err != nil {
 		t.Fatal(err)
 	}
