@@ -70,9 +70,12 @@ func created(n notes.Note) idempotency.Response {
 	return idempotency.Response{
 		Status: http.StatusCreated,
 		Header: http.Header{"Location": {"/api/v1/notes/" + n.ID}, "Content-Type": contentTypeJSON},
-		Body:   append(n.AppendJSON(make([]byte, 0, 512)), '\n'),
+		Body:   noteJSON(n),
 	}
 }
+
+// noteJSON is a note's response body.
+func noteJSON(n notes.Note) []byte { return append(n.AppendJSON(make([]byte, 0, 512)), '\n') }
 
 func writeResponse(w http.ResponseWriter, resp idempotency.Response) {
 	for k, v := range resp.Header {
@@ -137,7 +140,7 @@ func (s *Server) getNote(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header()["Content-Type"] = contentTypeJSON
-	_, _ = w.Write(append(n.AppendJSON(make([]byte, 0, 512)), '\n'))
+	_, _ = w.Write(noteJSON(n))
 }
 
 func (s *Server) deleteNote(w http.ResponseWriter, r *http.Request) {
