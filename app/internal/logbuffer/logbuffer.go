@@ -54,11 +54,13 @@ func (w *Writer) Flush() {
 	defer w.wmu.Unlock()
 	w.mu.Lock()
 	pending := w.buf
+	if len(pending) == 0 { // an idle interval: keep the buffer, allocate nothing
+		w.mu.Unlock()
+		return
+	}
 	w.buf = make([]byte, 0, max(Size, len(pending)))
 	w.mu.Unlock()
-	if len(pending) > 0 {
-		_, _ = w.out.Write(pending)
-	}
+	_, _ = w.out.Write(pending)
 }
 
 // FlushEvery flushes every interval, and whenever the buffer is full, until

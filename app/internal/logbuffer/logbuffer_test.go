@@ -122,3 +122,12 @@ func TestIntervalFlushes(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// An interval with nothing to write costs nothing: the app flushes every
+// 100 ms, busy or idle.
+func TestAnIdleFlushAllocatesNothing(t *testing.T) {
+	w := New(&recorder{})
+	if n := testing.AllocsPerRun(100, w.Flush); n != 0 {
+		t.Errorf("an empty flush made %v allocations", n)
+	}
+}
