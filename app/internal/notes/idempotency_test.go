@@ -144,8 +144,9 @@ func TestConcurrentRequestsWithOneKeyCreateOneNote(t *testing.T) {
 	}
 }
 
-// After 24 h a key is forgotten: using it again creates a new note.
-func TestExpiredKeyIsANewRequest(t *testing.T) {
+// A key is kept for 24 h, up to its last minute; then it is forgotten and
+// using it again creates a new note.
+func TestKeyReplaysUntilItExpiresThenIsANewRequest(t *testing.T) {
 	s := emptyTable(t)
 	ctx := context.Background()
 	first, _, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond)
@@ -155,6 +156,10 @@ func TestExpiredKeyIsANewRequest(t *testing.T) {
 	if n := count(t, `SELECT count(*) FROM idempotency_keys
 		WHERE expires_at BETWEEN now() + interval '23 hours 59 minutes' AND now() + interval '24 hours'`); n != 1 {
 		t.Fatalf("the key does not expire in 24 h")
+	}
+	exec(t, `UPDATE idempotency_keys SET expires_at = now() + interval '1 minute'`)
+	if _, replayed, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond); err != nil || !replayed {
+		t.Fatalf("a minute before expiry: replayed %v, %v; want the stored response", replayed, err)
 	}
 	exec(t, `UPDATE idempotency_keys SET expires_at = now() - interval '1 second'`)
 	again, replayed, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond)
@@ -188,8 +193,9 @@ func TestPurgeDeletesKeysExpiredOverAnHourAgo(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	exec(t, `UPDATE idempotency_keys SET expires_at = now() - interval '2 hours' WHERE key = 'k0'`)
-	exec(t, `UPDATE idempotency_keys SET expires_at = now() - interval '1 minute' WHERE key = 'k1'`)
+	// Either side of the hour's grace.
+	exec(t, `UPDATE idempotency_keys SET expires_at = now() - interval '61 minutes' WHERE key = 'k0'`)
+	exec(t, `UPDATE idempotency_keys SET expires_at = now() - interval '59 minutes' WHERE key = 'k1'`)
 	n, err := s.PurgeExpiredKeys(ctx)
 	if err != nil || n != 1 {
 		t.Fatalf("purged %d, %v; want 1", n, err)
