@@ -122,3 +122,21 @@ func TestIntervalFlushes(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// What is buffered when FlushEvery's context ends is written, not lost.
+func TestFlushEveryFlushesOnceMoreAtTheEnd(t *testing.T) {
+	var out recorder
+	w := New(&out)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		w.FlushEvery(ctx, time.Hour)
+		close(done)
+	}()
+	_, _ = w.Write([]byte("last\n"))
+	cancel()
+	<-done
+	if text, _ := out.snapshot(); text != "last\n" {
+		t.Errorf("after the final flush: %q, want %q", text, "last\n")
+	}
+}
