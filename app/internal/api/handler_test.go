@@ -155,6 +155,11 @@ func (h *harness) do(t *testing.T, method, target, contentType, body string) res
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	return h.send(t, req)
+}
+
+// send serves req and records the response.
+func (h *harness) send(t *testing.T, req *http.Request) response {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return response{rec, t}
@@ -411,10 +416,8 @@ func TestClientThatHungUpIsNotA5xx(t *testing.T) {
 	h.store.err = context.Canceled
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/notes", nil).WithContext(ctx))
-	if rec.Code != statusClientClosed {
-		t.Errorf("status %d, want %d", rec.Code, statusClientClosed)
+	if r := h.send(t, httptest.NewRequest("GET", "/api/v1/notes", nil).WithContext(ctx)); r.Code != statusClientClosed {
+		t.Errorf("status %d, want %d", r.Code, statusClientClosed)
 	}
 }
 
@@ -440,7 +443,7 @@ func TestAbortHandlerPanicReachesTheServer(t *testing.T) {
 			t.Errorf("an abort logged as a panic: %s", h.logs.String())
 		}
 	}()
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/v1/notes", nil))
+	h.send(t, httptest.NewRequest("GET", "/api/v1/notes", nil))
 }
 
 // panicStore panics with value in List.
@@ -458,9 +461,7 @@ func TestRequestIDIsHonouredOrMadeUp(t *testing.T) {
 	for _, good := range []string{"abc-123", "Trace_1.2:Z-9", strings.Repeat("a", 128)} {
 		req := httptest.NewRequest("GET", "/healthz", nil)
 		req.Header.Set("X-Request-Id", good)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if got := rec.Header().Get("X-Request-Id"); got != good {
+		if got := h.send(t, req).Header().Get("X-Request-Id"); got != good {
 			t.Errorf("for %q echoed %q", good, got)
 		}
 	}
@@ -468,9 +469,7 @@ func TestRequestIDIsHonouredOrMadeUp(t *testing.T) {
 	for _, bad := range []string{"", "with space", "<script>", "a/b", strings.Repeat("a", 129)} {
 		req := httptest.NewRequest("GET", "/healthz", nil)
 		req.Header.Set("X-Request-Id", bad)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		got := rec.Header().Get("X-Request-Id")
+		got := h.send(t, req).Header().Get("X-Request-Id")
 		if _, err := hex.DecodeString(got); err != nil || len(got) != 32 || made[got] {
 			t.Errorf("for %q got %q, want a fresh 32-hex id", bad, got)
 		}
@@ -508,7 +507,7 @@ func TestAccessLogAndMetricsUseRoutePatterns(t *testing.T) {
 	h := newHarness(t)
 	req := httptest.NewRequest("GET", "/api/v1/notes/0b7c5a3e-2f5d-4c1a-9a8e-3d2f1b0c9e8d", nil)
 	req.Header.Set("X-Request-Id", "req-1")
-	h.ServeHTTP(httptest.NewRecorder(), req)
+	h.send(t, req)
 	h.do(t, "PUT", "/api/v1/notes", jsonCT, "{}")
 	h.do(t, "GET", "/wp-login.php", "", "")
 	h.do(t, "GET", "/", "", "")
@@ -618,7 +617,7 @@ func TestDatabaseErrorLogCarriesTheRequestID(t *testing.T) {
 	h.store.err = &pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"}
 	req := httptest.NewRequest("GET", "/api/v1/notes", nil)
 	req.Header.Set("X-Request-Id", "req-db-1")
-	h.ServeHTTP(httptest.NewRecorder(), req)
+	h.send(t, req)
 	var ids []string
 	for _, l := range lines[logLine](t, &h.logs) {
 		if l.Msg == "database error" {
