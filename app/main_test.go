@@ -175,14 +175,18 @@ type reply struct {
 	Body       []byte
 }
 
-// try sends a request; a JSON body gets the JSON content type.
-func (a *app) try(method, path, body string) (reply, error) {
+// try sends a request with the headers given as name, value pairs; a JSON
+// body gets the JSON content type.
+func (a *app) try(method, path, body string, header ...string) (reply, error) {
 	req, err := http.NewRequest(method, a.url+path, strings.NewReader(body))
 	if err != nil {
 		return reply{}, err
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -194,9 +198,9 @@ func (a *app) try(method, path, body string) (reply, error) {
 	return reply{resp.StatusCode, resp.Header, buf.Bytes()}, err
 }
 
-func (a *app) do(t *testing.T, method, path, body string) reply {
+func (a *app) do(t *testing.T, method, path, body string, header ...string) reply {
 	t.Helper()
-	r, err := a.try(method, path, body)
+	r, err := a.try(method, path, body, header...)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -652,20 +656,7 @@ func TestRequestsWaitForAPooledConnectionAtTheDatabasesConnectionLimit(t *testin
 // post sends a note with an Idempotency-Key.
 func (a *app) post(t *testing.T, key, body string) reply {
 	t.Helper()
-	req, err := http.NewRequest("POST", a.url+"/api/v1/notes", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", key)
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	var buf bytes.Buffer
-	_, _ = buf.ReadFrom(resp.Body)
-	return reply{resp.StatusCode, resp.Header, buf.Bytes()}
+	return a.do(t, "POST", "/api/v1/notes", body, "Idempotency-Key", key)
 }
 
 func queryInt(t *testing.T, url, sql string) int {
