@@ -40,16 +40,28 @@ func waitingOnLocks(t *testing.T) int {
 	return count(t, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
 }
 
-var fp = idempotency.Fingerprint("POST", "/api/v1/notes", "t", "")
+// draft is the note most tests create; fp is its fingerprint.
+var (
+	fp    = idempotency.Fingerprint("POST", "/api/v1/notes", "t", "")
+	draft = notes.Draft{Title: ptr("t")}
+)
+
+// wantRows checks that table holds want rows.
+func wantRows(t *testing.T, table string, want int) {
+	t.Helper()
+	if n := count(t, "SELECT count(*) FROM "+table); n != want {
+		t.Errorf("%d rows in %s, want %d", n, table, want)
+	}
+}
 
 func TestCreateOnceCreatesOnceAndReplays(t *testing.T) {
 	s := emptyTable(t)
 	ctx := context.Background()
-	first, replayed, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond)
+	first, replayed, err := s.CreateOnce(ctx, "k1", fp, draft, respond)
 	if err != nil || replayed || first.Status != 201 {
 		t.Fatalf("first: %+v, replayed %v, %v", first, replayed, err)
 	}
-	again, replayed, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond)
+	again, replayed, err := s.CreateOnce(ctx, "k1", fp, draft, respond)
 	if err != nil || !replayed {
 		t.Fatalf("retry: replayed %v, %v", replayed, err)
 	}
@@ -57,24 +69,20 @@ func TestCreateOnceCreatesOnceAndReplays(t *testing.T) {
 		again.Header.Get("Location") != first.Header.Get("Location") {
 		t.Errorf("retry got %+v, want %+v", again, first)
 	}
-	if n := count(t, `SELECT count(*) FROM notes`); n != 1 {
-		t.Errorf("%d notes, want 1", n)
-	}
+	wantRows(t, "notes", 1)
 }
 
 func TestCreateOnceRefusesAKeyReusedForAnotherNote(t *testing.T) {
 	s := emptyTable(t)
 	ctx := context.Background()
-	if _, _, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond); err != nil {
+	if _, _, err := s.CreateOnce(ctx, "k1", fp, draft, respond); err != nil {
 		t.Fatal(err)
 	}
 	other := idempotency.Fingerprint("POST", "/api/v1/notes", "other", "")
 	if _, _, err := s.CreateOnce(ctx, "k1", other, notes.Draft{Title: ptr("other")}, respond); !errors.Is(err, idempotency.ErrKeyReused) {
 		t.Fatalf("got %v, want ErrKeyReused", err)
 	}
-	if n := count(t, `SELECT count(*) FROM notes`); n != 1 {
-		t.Errorf("%d notes, want 1", n)
-	}
+	wantRows(t, "notes", 1)
 }
 
 // A failed write (here a note the CHECK constraint rejects) leaves the key
@@ -86,12 +94,10 @@ func TestFailedCreateLeavesTheKeyUnused(t *testing.T) {
 	if _, _, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: &long}, respond); err == nil {
 		t.Fatal("an over-long title was stored")
 	}
-	if _, replayed, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond); err != nil || replayed {
+	if _, replayed, err := s.CreateOnce(ctx, "k1", fp, draft, respond); err != nil || replayed {
 		t.Fatalf("after a failed first attempt: replayed %v, %v", replayed, err)
 	}
-	if n := count(t, `SELECT count(*) FROM idempotency_keys`); n != 1 {
-		t.Errorf("%d keys, want 1", n)
-	}
+	wantRows(t, "idempotency_keys", 1)
 }
 
 // Concurrent requests with one key are serialised by PostgreSQL: while the
@@ -110,7 +116,7 @@ func TestConcurrentRequestsWithOneKeyCreateOneNote(t *testing.T) {
 	results := make(chan result, requests)
 	for range requests {
 		go func() {
-			r, replayed, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond)
+			r, replayed, err := s.CreateOnce(ctx, "k1", fp, draft, respond)
 			results <- result{r, replayed, err}
 		}()
 	}
@@ -139,9 +145,7 @@ func TestConcurrentRequestsWithOneKeyCreateOneNote(t *testing.T) {
 	if fresh != 1 || len(bodies) != 1 {
 		t.Errorf("%d requests created, %d distinct responses; want 1 and 1", fresh, len(bodies))
 	}
-	if n := count(t, `SELECT count(*) FROM notes`); n != 1 {
-		t.Errorf("%d notes, want 1", n)
-	}
+	wantRows(t, "notes", 1)
 }
 
 // A key is kept for 24 h, up to its last minute; then it is forgotten and
@@ -149,7 +153,7 @@ func TestConcurrentRequestsWithOneKeyCreateOneNote(t *testing.T) {
 func TestKeyReplaysUntilItExpiresThenIsANewRequest(t *testing.T) {
 	s := emptyTable(t)
 	ctx := context.Background()
-	first, _, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond)
+	first, _, err := s.CreateOnce(ctx, "k1", fp, draft, respond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,17 +162,15 @@ func TestKeyReplaysUntilItExpiresThenIsANewRequest(t *testing.T) {
 		t.Fatalf("the key does not expire in 24 h")
 	}
 	exec(t, `UPDATE idempotency_keys SET expires_at = now() + interval '1 minute'`)
-	if _, replayed, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond); err != nil || !replayed {
+	if _, replayed, err := s.CreateOnce(ctx, "k1", fp, draft, respond); err != nil || !replayed {
 		t.Fatalf("a minute before expiry: replayed %v, %v; want the stored response", replayed, err)
 	}
 	exec(t, `UPDATE idempotency_keys SET expires_at = now() - interval '1 second'`)
-	again, replayed, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond)
+	again, replayed, err := s.CreateOnce(ctx, "k1", fp, draft, respond)
 	if err != nil || replayed || string(again.Body) == string(first.Body) {
 		t.Fatalf("after expiry: replayed %v, same note %v, %v", replayed, string(again.Body) == string(first.Body), err)
 	}
-	if n := count(t, `SELECT count(*) FROM notes`); n != 2 {
-		t.Errorf("%d notes, want 2", n)
-	}
+	wantRows(t, "notes", 2)
 }
 
 // The purge goes on batch after batch until no expired key is left.
@@ -180,16 +182,14 @@ func TestPurgeDeletesEveryBatch(t *testing.T) {
 	if n, err := s.PurgeExpiredKeys(context.Background()); err != nil || n != keys {
 		t.Fatalf("purged %d, %v; want %d", n, err, keys)
 	}
-	if left := count(t, `SELECT count(*) FROM idempotency_keys`); left != 0 {
-		t.Errorf("%d expired keys left", left)
-	}
+	wantRows(t, "idempotency_keys", 0)
 }
 
 func TestPurgeDeletesKeysExpiredOverAnHourAgo(t *testing.T) {
 	s := emptyTable(t)
 	ctx := context.Background()
 	for i := range 3 {
-		if _, _, err := s.CreateOnce(ctx, idempotency.Key(fmt.Sprint("k", i)), fp, notes.Draft{Title: ptr("t")}, respond); err != nil {
+		if _, _, err := s.CreateOnce(ctx, idempotency.Key(fmt.Sprint("k", i)), fp, draft, respond); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -200,10 +200,6 @@ func TestPurgeDeletesKeysExpiredOverAnHourAgo(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("purged %d, %v; want 1", n, err)
 	}
-	if left := count(t, `SELECT count(*) FROM idempotency_keys`); left != 2 {
-		t.Errorf("%d keys left, want 2", left)
-	}
-	if notesLeft := count(t, `SELECT count(*) FROM notes`); notesLeft != 3 {
-		t.Errorf("the purge touched notes: %d left", notesLeft)
-	}
+	wantRows(t, "idempotency_keys", 2)
+	wantRows(t, "notes", 3)
 }
