@@ -502,48 +502,10 @@ func TestDatabaseOutageIs503AndRecoversWithoutLosingAcknowledgedWrites(t *testin
 	})
 }
 
-// lockNotes holds an exclusive lock on the notes table, so that every write
-// waits in the database until release is called: requests in flight on demand.
-func lockNotes(t *testing.T, url string) (waiting func() int, release func()) {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, `LOCK TABLE notes IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
-	watcher, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			_ = tx.Rollback(ctx)
-			_ = conn.Close(ctx)
-			_ = watcher.Close(ctx)
-		})
-	}
-	t.Cleanup(release)
-	waiting = func() int {
-		var n int
-		_ = watcher.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n)
-		return n
-	}
-	return waiting, release
-}
-
 func TestSIGTERMLetsInFlightRequestsFinish(t *testing.T) {
 	_, url := pg.CreateDatabase(t)
 	a := startReadyApp(t, map[string]string{"DATABASE_URL": url, "DRAIN_TIMEOUT": "15s"})
-	waiting, release := lockNotes(t, url)
+	waiting, release := pgtest.LockTable(t, url, "notes")
 
 	const inFlight = 8
 	results := make(chan int, inFlight)
@@ -600,7 +562,7 @@ func TestSIGTERMLetsInFlightRequestsFinish(t *testing.T) {
 func TestDrainTimeoutBoundsTheShutdown(t *testing.T) {
 	_, url := pg.CreateDatabase(t)
 	a := startReadyApp(t, map[string]string{"DATABASE_URL": url, "DRAIN_TIMEOUT": "1s"})
-	waiting, release := lockNotes(t, url)
+	waiting, release := pgtest.LockTable(t, url, "notes")
 	defer release()
 	go func() { _, _ = a.try("POST", "/api/v1/notes", `{"title":"stuck"}`) }()
 	waitFor(t, 10*time.Second, "the request waiting in the database", func() bool { return waiting() == 1 })

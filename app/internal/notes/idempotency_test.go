@@ -11,6 +11,7 @@ import (
 
 	"github.com/octabyte/octabyte/app/internal/idempotency"
 	"github.com/octabyte/octabyte/app/internal/notes"
+	"github.com/octabyte/octabyte/app/internal/pgtest"
 )
 
 // respond stands in for the API's 201: enough to tell responses apart.
@@ -30,14 +31,6 @@ func count(t *testing.T, sql string) int {
 		t.Fatal(err)
 	}
 	return n
-}
-
-// waitingOnLocks counts the sessions of the test database waiting for a
-// lock. It runs outside any transaction: inside one, PostgreSQL would answer
-// every read of pg_stat_activity from the transaction's first snapshot.
-func waitingOnLocks(t *testing.T) int {
-	t.Helper()
-	return count(t, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
 }
 
 // draft is the note most tests create; fp is its fingerprint.
@@ -106,7 +99,7 @@ func TestFailedCreateLeavesTheKeyUnused(t *testing.T) {
 func TestConcurrentRequestsWithOneKeyCreateOneNote(t *testing.T) {
 	s := emptyTable(t)
 	ctx := context.Background()
-	release := lockNotes(t)
+	waiting, release := pgtest.LockTable(t, url, "notes")
 	const requests = 6
 	type result struct {
 		resp     idempotency.Response
@@ -121,11 +114,11 @@ func TestConcurrentRequestsWithOneKeyCreateOneNote(t *testing.T) {
 		}()
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for waiting := 0; waiting < requests; {
+	for n := 0; n < requests; {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d requests waiting in the database", waiting, requests)
+			t.Fatalf("%d of %d requests waiting in the database", n, requests)
 		}
-		waiting = waitingOnLocks(t)
+		n = waiting()
 		time.Sleep(20 * time.Millisecond)
 	}
 	release()
