@@ -154,8 +154,14 @@ func startAppOnPort(t *testing.T, port int, env map[string]string) *app {
 func startReadyApp(t *testing.T, env map[string]string) *app {
 	t.Helper()
 	a := startApp(t, env)
-	waitFor(t, 30*time.Second, "app ready", func() bool { return a.get(t, "/readyz").StatusCode == 200 })
+	a.waitReady(t, 30*time.Second)
 	return a
+}
+
+// waitReady waits until /readyz answers 200.
+func (a *app) waitReady(t *testing.T, limit time.Duration) {
+	t.Helper()
+	waitFor(t, limit, "app ready", func() bool { return a.get(t, "/readyz").StatusCode == 200 })
 }
 
 func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
@@ -389,7 +395,7 @@ func TestStartsWithoutTheDatabaseAndBecomesReadyWhenItComes(t *testing.T) {
 	if err := own.Resume(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 60*time.Second, "ready after the database came up", func() bool { return a.get(t, "/readyz").StatusCode == 200 })
+	a.waitReady(t, 60*time.Second) // after the database came up
 	if r := a.get(t, "/healthz"); r.StatusCode != 200 {
 		t.Errorf("healthz once ready: %d", r.StatusCode)
 	}
@@ -455,7 +461,7 @@ func TestDatabaseOutageIs503AndRecoversWithoutLosingAcknowledgedWrites(t *testin
 	if err := own.Resume(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "ready again", func() bool { return a.get(t, "/readyz").StatusCode == 200 })
+	a.waitReady(t, 30*time.Second) // again
 	before := count(201)
 	waitFor(t, 15*time.Second, "writes after recovery", func() bool { return count(201) >= before+5 })
 	close(stop)
@@ -582,33 +588,10 @@ func TestDrainTimeoutBoundsTheShutdown(t *testing.T) {
 func TestRequestsWaitForAPooledConnectionAtTheDatabasesConnectionLimit(t *testing.T) {
 	_, url := pg.CreateLimitedDatabase(t, 3)
 	a := startReadyApp(t, map[string]string{"DATABASE_URL": url})
-	var (
-		mu       sync.Mutex
-		statuses = map[int]int{}
-		wg       sync.WaitGroup
-	)
-	for w := range 16 {
-		wg.Go(func() {
-			for i := range 20 {
-				var r reply
-				var err error
-				if i%2 == 0 {
-					r, err = a.try("POST", "/api/v1/notes", fmt.Sprintf(`{"title":"worker %d note %d"}`, w, i))
-				} else {
-					r, err = a.try("GET", "/api/v1/notes?limit=5", "")
-				}
-				if err != nil {
-					r.StatusCode = -1
-				}
-				mu.Lock()
-				statuses[r.StatusCode]++
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if statuses[200] != 160 || statuses[201] != 160 {
-		t.Errorf("statuses %v; want 160 × 200 and 160 × 201", statuses)
+	load := startTraffic(a.url, 16)
+	waitFor(t, 60*time.Second, "320 requests", func() bool { return load.total() >= 320 })
+	if statuses, failed, total, _ := load.result(); failed != 0 || statuses[200] == 0 || statuses[201] == 0 {
+		t.Errorf("%d of %d requests failed (%v); want only 200s and 201s", failed, total, statuses)
 	}
 	waitFor(t, 5*time.Second, "the limit logged (else the test proves nothing)", func() bool {
 		return strings.Contains(a.out.String(), "at its connection limit")
