@@ -633,7 +633,7 @@ func TestDatabaseErrorLogCarriesTheRequestID(t *testing.T) {
 // no log line at all; a failing one does.
 func TestPassingHealthChecksWriteNoInfoLogLine(t *testing.T) {
 	h := newHarness(t)
-	h.Server.log = slog.New(slog.NewJSONHandler(&h.logs, nil))
+	h.log = slog.New(slog.NewJSONHandler(&h.logs, nil))
 	h.do(t, "GET", "/healthz", "", "").status(200)
 	h.do(t, "GET", "/readyz", "", "").status(200)
 	h.store.err = &pgconn.ConnectError{}
