@@ -250,6 +250,17 @@ func startTraffic(base string, clients int) *traffic {
 	return tr
 }
 
+// total is the number of requests answered (or failed) so far.
+func (tr *traffic) total() int {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	n := 0
+	for _, c := range tr.statuses {
+		n += c
+	}
+	return n
+}
+
 // result stops the traffic and returns the count of each status.
 func (tr *traffic) result() (statuses map[int]int, failed, total int, slowestFailure time.Duration) {
 	close(tr.stop)
@@ -281,7 +292,7 @@ func startDeployment(t *testing.T, dbURL string) deployment {
 	t.Helper()
 	oldPort, newPort := freePort(t), freePort(t)
 	old := startTask(t, oldPort, dbURL)
-	waitFor(t, 30*time.Second, "old task ready", func() bool { return old.get(t, "/readyz").StatusCode == 200 })
+	old.waitReady(t, 30*time.Second)
 	lb := startALB(t, oldPort, newPort)
 	lb.waitStatus(t, "old", "UP", 5*time.Second)
 	lb.waitStatus(t, "new", "DOWN", 5*time.Second) // nothing listens there yet

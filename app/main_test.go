@@ -154,8 +154,14 @@ func startAppOnPort(t *testing.T, port int, env map[string]string) *app {
 func startReadyApp(t *testing.T, env map[string]string) *app {
 	t.Helper()
 	a := startApp(t, env)
-	waitFor(t, 30*time.Second, "app ready", func() bool { return a.get(t, "/readyz").StatusCode == 200 })
+	a.waitReady(t, 30*time.Second)
 	return a
+}
+
+// waitReady waits until /readyz answers 200.
+func (a *app) waitReady(t *testing.T, limit time.Duration) {
+	t.Helper()
+	waitFor(t, limit, "app ready", func() bool { return a.get(t, "/readyz").StatusCode == 200 })
 }
 
 func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
@@ -175,14 +181,18 @@ type reply struct {
 	Body       []byte
 }
 
-// try sends a request; a JSON body gets the JSON content type.
-func (a *app) try(method, path, body string) (reply, error) {
+// try sends a request with the headers given as name, value pairs; a JSON
+// body gets the JSON content type.
+func (a *app) try(method, path, body string, header ...string) (reply, error) {
 	req, err := http.NewRequest(method, a.url+path, strings.NewReader(body))
 	if err != nil {
 		return reply{}, err
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -194,9 +204,9 @@ func (a *app) try(method, path, body string) (reply, error) {
 	return reply{resp.StatusCode, resp.Header, buf.Bytes()}, err
 }
 
-func (a *app) do(t *testing.T, method, path, body string) reply {
+func (a *app) do(t *testing.T, method, path, body string, header ...string) reply {
 	t.Helper()
-	r, err := a.try(method, path, body)
+	r, err := a.try(method, path, body, header...)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -385,7 +395,7 @@ func TestStartsWithoutTheDatabaseAndBecomesReadyWhenItComes(t *testing.T) {
 	if err := own.Resume(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 60*time.Second, "ready after the database came up", func() bool { return a.get(t, "/readyz").StatusCode == 200 })
+	a.waitReady(t, 60*time.Second) // after the database came up
 	if r := a.get(t, "/healthz"); r.StatusCode != 200 {
 		t.Errorf("healthz once ready: %d", r.StatusCode)
 	}
@@ -451,7 +461,7 @@ func TestDatabaseOutageIs503AndRecoversWithoutLosingAcknowledgedWrites(t *testin
 	if err := own.Resume(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "ready again", func() bool { return a.get(t, "/readyz").StatusCode == 200 })
+	a.waitReady(t, 30*time.Second) // again
 	before := count(201)
 	waitFor(t, 15*time.Second, "writes after recovery", func() bool { return count(201) >= before+5 })
 	close(stop)
@@ -498,48 +508,10 @@ func TestDatabaseOutageIs503AndRecoversWithoutLosingAcknowledgedWrites(t *testin
 	})
 }
 
-// lockNotes holds an exclusive lock on the notes table, so that every write
-// waits in the database until release is called: requests in flight on demand.
-func lockNotes(t *testing.T, url string) (waiting func() int, release func()) {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, `LOCK TABLE notes IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
-	watcher, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			_ = tx.Rollback(ctx)
-			_ = conn.Close(ctx)
-			_ = watcher.Close(ctx)
-		})
-	}
-	t.Cleanup(release)
-	waiting = func() int {
-		var n int
-		_ = watcher.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n)
-		return n
-	}
-	return waiting, release
-}
-
 func TestSIGTERMLetsInFlightRequestsFinish(t *testing.T) {
 	_, url := pg.CreateDatabase(t)
 	a := startReadyApp(t, map[string]string{"DATABASE_URL": url, "DRAIN_TIMEOUT": "15s"})
-	waiting, release := lockNotes(t, url)
+	waiting, release := pgtest.LockTable(t, url, "notes")
 
 	const inFlight = 8
 	results := make(chan int, inFlight)
@@ -596,7 +568,7 @@ func TestSIGTERMLetsInFlightRequestsFinish(t *testing.T) {
 func TestDrainTimeoutBoundsTheShutdown(t *testing.T) {
 	_, url := pg.CreateDatabase(t)
 	a := startReadyApp(t, map[string]string{"DATABASE_URL": url, "DRAIN_TIMEOUT": "1s"})
-	waiting, release := lockNotes(t, url)
+	waiting, release := pgtest.LockTable(t, url, "notes")
 	defer release()
 	go func() { _, _ = a.try("POST", "/api/v1/notes", `{"title":"stuck"}`) }()
 	waitFor(t, 10*time.Second, "the request waiting in the database", func() bool { return waiting() == 1 })
@@ -616,33 +588,10 @@ func TestDrainTimeoutBoundsTheShutdown(t *testing.T) {
 func TestRequestsWaitForAPooledConnectionAtTheDatabasesConnectionLimit(t *testing.T) {
 	_, url := pg.CreateLimitedDatabase(t, 3)
 	a := startReadyApp(t, map[string]string{"DATABASE_URL": url})
-	var (
-		mu       sync.Mutex
-		statuses = map[int]int{}
-		wg       sync.WaitGroup
-	)
-	for w := range 16 {
-		wg.Go(func() {
-			for i := range 20 {
-				var r reply
-				var err error
-				if i%2 == 0 {
-					r, err = a.try("POST", "/api/v1/notes", fmt.Sprintf(`{"title":"worker %d note %d"}`, w, i))
-				} else {
-					r, err = a.try("GET", "/api/v1/notes?limit=5", "")
-				}
-				if err != nil {
-					r.StatusCode = -1
-				}
-				mu.Lock()
-				statuses[r.StatusCode]++
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if statuses[200] != 160 || statuses[201] != 160 {
-		t.Errorf("statuses %v; want 160 × 200 and 160 × 201", statuses)
+	load := startTraffic(a.url, 16)
+	waitFor(t, 60*time.Second, "320 requests", func() bool { return load.total() >= 320 })
+	if statuses, failed, total, _ := load.result(); failed != 0 || statuses[200] == 0 || statuses[201] == 0 {
+		t.Errorf("%d of %d requests failed (%v); want only 200s and 201s", failed, total, statuses)
 	}
 	waitFor(t, 5*time.Second, "the limit logged (else the test proves nothing)", func() bool {
 		return strings.Contains(a.out.String(), "at its connection limit")
@@ -652,20 +601,7 @@ func TestRequestsWaitForAPooledConnectionAtTheDatabasesConnectionLimit(t *testin
 // post sends a note with an Idempotency-Key.
 func (a *app) post(t *testing.T, key, body string) reply {
 	t.Helper()
-	req, err := http.NewRequest("POST", a.url+"/api/v1/notes", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", key)
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	var buf bytes.Buffer
-	_, _ = buf.ReadFrom(resp.Body)
-	return reply{resp.StatusCode, resp.Header, buf.Bytes()}
+	return a.do(t, "POST", "/api/v1/notes", body, "Idempotency-Key", key)
 }
 
 func queryInt(t *testing.T, url, sql string) int {

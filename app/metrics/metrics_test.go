@@ -55,7 +55,12 @@ func checkEMF(t *testing.T, line []byte) (emfDoc, map[string]any) {
 	return doc, flat
 }
 
+// lines splits the output into its lines; none for no output (bytes.Split
+// would return one empty line).
 func lines(buf *bytes.Buffer) [][]byte {
+	if buf.Len() == 0 {
+		return nil
+	}
 	return bytes.Split(bytes.TrimSuffix(buf.Bytes(), []byte("\n")), []byte("\n"))
 }
 

@@ -155,6 +155,11 @@ func (h *harness) do(t *testing.T, method, target, contentType, body string) res
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	return h.send(t, req)
+}
+
+// send serves req and records the response.
+func (h *harness) send(t *testing.T, req *http.Request) response {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return response{rec, t}
@@ -411,44 +416,60 @@ func TestClientThatHungUpIsNotA5xx(t *testing.T) {
 	h.store.err = context.Canceled
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/notes", nil).WithContext(ctx))
-	if rec.Code != statusClientClosed {
-		t.Errorf("status %d, want %d", rec.Code, statusClientClosed)
+	if r := h.send(t, httptest.NewRequest("GET", "/api/v1/notes", nil).WithContext(ctx)); r.Code != statusClientClosed {
+		t.Errorf("status %d, want %d", r.Code, statusClientClosed)
 	}
 }
 
 func TestPanicIs500AndLogged(t *testing.T) {
 	h := newHarness(t)
-	h.Server.store = panicStore{h.store}
+	h.Server.store = panicStore{h.store, "boom"}
 	h.do(t, "GET", "/api/v1/notes", "", "").status(500).apiError("internal")
 	if !strings.Contains(h.logs.String(), `"msg":"panic"`) {
 		t.Errorf("panic not logged: %s", h.logs.String())
 	}
 }
 
-type panicStore struct{ *fakeStore }
+// http.ErrAbortHandler is net/http's way to abort a response silently: it
+// passes through to the server, neither logged as a panic nor answered 500.
+func TestAbortHandlerPanicReachesTheServer(t *testing.T) {
+	h := newHarness(t)
+	h.Server.store = panicStore{h.store, http.ErrAbortHandler}
+	defer func() {
+		if p := recover(); p != http.ErrAbortHandler {
+			t.Errorf("recovered %v, want http.ErrAbortHandler", p)
+		}
+		if strings.Contains(h.logs.String(), `"msg":"panic"`) {
+			t.Errorf("an abort logged as a panic: %s", h.logs.String())
+		}
+	}()
+	h.send(t, httptest.NewRequest("GET", "/api/v1/notes", nil))
+}
 
-func (panicStore) List(context.Context, int, *notes.Cursor) ([]notes.Note, *notes.Cursor, error) {
-	panic("boom")
+// panicStore panics with value in List.
+type panicStore struct {
+	*fakeStore
+	value any
+}
+
+func (p panicStore) List(context.Context, int, *notes.Cursor) ([]notes.Note, *notes.Cursor, error) {
+	panic(p.value)
 }
 
 func TestRequestIDIsHonouredOrMadeUp(t *testing.T) {
 	h := newHarness(t)
-	req := httptest.NewRequest("GET", "/healthz", nil)
-	req.Header.Set("X-Request-Id", "abc-123")
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	if got := rec.Header().Get("X-Request-Id"); got != "abc-123" {
-		t.Errorf("echoed %q", got)
+	for _, good := range []string{"abc-123", "Trace_1.2:Z-9", strings.Repeat("a", 128)} {
+		req := httptest.NewRequest("GET", "/healthz", nil)
+		req.Header.Set("X-Request-Id", good)
+		if got := h.send(t, req).Header().Get("X-Request-Id"); got != good {
+			t.Errorf("for %q echoed %q", good, got)
+		}
 	}
 	made := map[string]bool{}
-	for _, bad := range []string{"", "with space", "<script>", strings.Repeat("a", 200)} {
+	for _, bad := range []string{"", "with space", "<script>", "a/b", strings.Repeat("a", 129)} {
 		req := httptest.NewRequest("GET", "/healthz", nil)
 		req.Header.Set("X-Request-Id", bad)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		got := rec.Header().Get("X-Request-Id")
+		got := h.send(t, req).Header().Get("X-Request-Id")
 		if _, err := hex.DecodeString(got); err != nil || len(got) != 32 || made[got] {
 			t.Errorf("for %q got %q, want a fresh 32-hex id", bad, got)
 		}
@@ -486,7 +507,7 @@ func TestAccessLogAndMetricsUseRoutePatterns(t *testing.T) {
 	h := newHarness(t)
 	req := httptest.NewRequest("GET", "/api/v1/notes/0b7c5a3e-2f5d-4c1a-9a8e-3d2f1b0c9e8d", nil)
 	req.Header.Set("X-Request-Id", "req-1")
-	h.ServeHTTP(httptest.NewRecorder(), req)
+	h.send(t, req)
 	h.do(t, "PUT", "/api/v1/notes", jsonCT, "{}")
 	h.do(t, "GET", "/wp-login.php", "", "")
 	h.do(t, "GET", "/", "", "")
@@ -586,6 +607,45 @@ func TestAccessLogLevels(t *testing.T) {
 	want := []string{"200 DEBUG", "200 DEBUG", "400 INFO", "503 WARN", "503 WARN", "500 ERROR"}
 	if !slices.Equal(got, want) {
 		t.Errorf("access log levels %q, want %q", got, want)
+	}
+}
+
+// The database error's log line carries the request's id, so that it can
+// be found beside the access log line and the client's X-Request-Id.
+func TestDatabaseErrorLogCarriesTheRequestID(t *testing.T) {
+	h := newHarness(t)
+	h.store.err = &pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"}
+	req := httptest.NewRequest("GET", "/api/v1/notes", nil)
+	req.Header.Set("X-Request-Id", "req-db-1")
+	h.send(t, req)
+	var ids []string
+	for _, l := range lines[logLine](t, &h.logs) {
+		if l.Msg == "database error" {
+			ids = append(ids, l.RequestID)
+		}
+	}
+	if !slices.Equal(ids, []string{"req-db-1"}) {
+		t.Errorf("database error lines with request ids %q, want one with req-db-1", ids)
+	}
+}
+
+// At the info level (production's default) a passing health check writes
+// no log line at all; a failing one does.
+func TestPassingHealthChecksWriteNoInfoLogLine(t *testing.T) {
+	h := newHarness(t)
+	h.log = slog.New(slog.NewJSONHandler(&h.logs, nil))
+	h.do(t, "GET", "/healthz", "", "").status(200)
+	h.do(t, "GET", "/readyz", "", "").status(200)
+	h.store.err = &pgconn.ConnectError{}
+	h.do(t, "GET", "/readyz", "", "").status(503)
+	var got []string
+	for _, l := range lines[logLine](t, &h.logs) {
+		if l.Msg == "request" {
+			got = append(got, fmt.Sprintf("%s %d %s", l.Route, l.Status, l.Level))
+		}
+	}
+	if want := []string{"GET /readyz 503 WARN"}; !slices.Equal(got, want) {
+		t.Errorf("access log %q, want %q", got, want)
 	}
 }
 

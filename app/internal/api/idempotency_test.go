@@ -16,9 +16,7 @@ func (h *harness) post(t *testing.T, body string, keys ...string) response {
 	for _, k := range keys {
 		req.Header.Add(idempotency.Header, k)
 	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return response{rec, t}
+	return h.send(t, req)
 }
 
 const someKey = "8e03978e-40d5-43e8-bc93-6894a57f9324"

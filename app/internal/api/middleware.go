@@ -134,7 +134,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			if rec.status == 0 {
 				rec.status = http.StatusOK
 			}
-			route := s.routeLabel(r, rec.status)
+			route := s.routeLabel(r)
 			if rec.status >= 500 && !s.routes[r.Pattern].probe {
 				s.metrics.ServerError(route)
 			}
@@ -172,15 +172,17 @@ func (s *Server) accessLog(r *http.Request, route, id string, status int, start 
 
 // routeLabel is the Route metric dimension: the route pattern, never the raw
 // path, so that ids and scanners' junk paths do not become dimensions.
-func (s *Server) routeLabel(r *http.Request, status int) string {
+func (s *Server) routeLabel(r *http.Request) string {
 	route, ok := s.routes[r.Pattern]
 	if !ok { // no route matched (the catch-all 404)
 		return "unmatched"
 	}
-	if label, ok := route.byMethod[r.Method]; ok && status != http.StatusMethodNotAllowed {
+	if label, ok := route.byMethod[r.Method]; ok {
 		return label
 	}
-	return route.path // the method is whatever the client sent: unbounded
+	// A method the route does not serve (a 405) is whatever the client
+	// sent: unbounded.
+	return route.path
 }
 
 // logLevel keeps the container and ALB health checks (every few seconds)

@@ -133,6 +133,7 @@ func TestUnavailable(t *testing.T) {
 		"too many clients 53300":   {&pgconn.PgError{Code: "53300"}, true},
 		"connection failure 08006": {&pgconn.PgError{Code: "08006"}, true},
 		"serialization 40001":      {&pgconn.PgError{Code: "40001"}, true},
+		"deadlock 40P01":           {&pgconn.PgError{Code: "40P01"}, true},
 		"check violation 23514":    {&pgconn.PgError{Code: "23514"}, false},
 		"syntax error 42601":       {&pgconn.PgError{Code: "42601"}, false},
 		"nil":                      {nil, false},

@@ -2,6 +2,7 @@ package idempotency
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -22,5 +23,18 @@ func TestQuotedAndBareKeyAreOneKey(t *testing.T) {
 	}
 	if k, err := ParseKey(nil); k != "" || err != nil {
 		t.Errorf("no header: %q %v", k, err)
+	}
+}
+
+// Every byte is checked against the documented alphabet, spelled out here
+// independently of keyChar, so that a range's ends (a, z, A, Z, 0, 9) and
+// their ASCII neighbours (@ [ ` { and so on) are each tried.
+func TestParseKeyAcceptsExactlyTheDocumentedCharacters(t *testing.T) {
+	const allowed = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:~+/="
+	for c := range 256 {
+		_, err := ParseKey([]string{string([]byte{'k', byte(c), 'k'})})
+		if want := strings.IndexByte(allowed, byte(c)) >= 0; (err == nil) != want {
+			t.Errorf("byte %#02x (%q): accepted %v, want %v", c, byte(c), err == nil, want)
+		}
 	}
 }

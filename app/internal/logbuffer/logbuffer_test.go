@@ -30,16 +30,43 @@ func (r *recorder) snapshot() (string, int) {
 	return r.buf.String(), r.writes
 }
 
+// waitFor waits up to 5 s for the output to satisfy ok.
+func (r *recorder) waitFor(t *testing.T, what string, ok func(text string) bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if text, _ := r.snapshot(); ok(text) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting: " + what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// flushEvery runs w.FlushEvery(interval) until stop (or the test's end),
+// which returns after FlushEvery's final flush.
+func flushEvery(t *testing.T, w *Writer, interval time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		w.FlushEvery(ctx, interval)
+		close(done)
+	}()
+	stop = func() {
+		cancel()
+		<-done
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
 // Lines written concurrently all arrive whole, in few writes.
 func TestLinesArriveWholeInFewWrites(t *testing.T) {
 	var out recorder
 	w := New(&out)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		w.FlushEvery(ctx, time.Hour)
-		close(done)
-	}()
+	stop := flushEvery(t, w, time.Hour)
 	const writers, lines = 8, 2000
 	var wg sync.WaitGroup
 	for i := range writers {
@@ -50,8 +77,7 @@ func TestLinesArriveWholeInFewWrites(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	cancel()
-	<-done
+	stop()
 	text, writes := out.snapshot()
 	got := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
 	if len(got) != writers*lines {
@@ -85,41 +111,31 @@ func TestFlushWritesWhatIsBuffered(t *testing.T) {
 func TestFullBufferFlushesBeforeTheInterval(t *testing.T) {
 	var out recorder
 	w := New(&out)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go w.FlushEvery(ctx, time.Hour)
+	flushEvery(t, w, time.Hour)
 	line := []byte(strings.Repeat("x", 1023) + "\n")
 	for range Size / len(line) {
 		_, _ = w.Write(line)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if text, _ := out.snapshot(); len(text) == Size {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("a full buffer was not flushed before the interval")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	out.waitFor(t, "a full buffer flushed before the interval", func(text string) bool { return len(text) == Size })
 }
 
 func TestIntervalFlushes(t *testing.T) {
 	var out recorder
 	w := New(&out)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go w.FlushEvery(ctx, 10*time.Millisecond)
+	flushEvery(t, w, 10*time.Millisecond)
 	_, _ = w.Write([]byte("soon\n"))
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if text, _ := out.snapshot(); text == "soon\n" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("not flushed by the interval")
-		}
-		time.Sleep(5 * time.Millisecond)
+	out.waitFor(t, "flushed by the interval", func(text string) bool { return text == "soon\n" })
+}
+
+// What is buffered when FlushEvery's context ends is written, not lost.
+func TestFlushEveryFlushesOnceMoreAtTheEnd(t *testing.T) {
+	var out recorder
+	w := New(&out)
+	stop := flushEvery(t, w, time.Hour)
+	_, _ = w.Write([]byte("last\n"))
+	stop()
+	if text, _ := out.snapshot(); text != "last\n" {
+		t.Errorf("after the final flush: %q, want %q", text, "last\n")
 	}
 }
 

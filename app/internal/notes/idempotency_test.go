@@ -11,6 +11,7 @@ import (
 
 	"github.com/octabyte/octabyte/app/internal/idempotency"
 	"github.com/octabyte/octabyte/app/internal/notes"
+	"github.com/octabyte/octabyte/app/internal/pgtest"
 )
 
 // respond stands in for the API's 201: enough to tell responses apart.
@@ -32,24 +33,28 @@ func count(t *testing.T, sql string) int {
 	return n
 }
 
-// waitingOnLocks counts the sessions of the test database waiting for a
-// lock. It runs outside any transaction: inside one, PostgreSQL would answer
-// every read of pg_stat_activity from the transaction's first snapshot.
-func waitingOnLocks(t *testing.T) int {
-	t.Helper()
-	return count(t, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
-}
+// draft is the note most tests create; fp is its fingerprint.
+var (
+	fp    = idempotency.Fingerprint("POST", "/api/v1/notes", "t", "")
+	draft = notes.Draft{Title: ptr("t")}
+)
 
-var fp = idempotency.Fingerprint("POST", "/api/v1/notes", "t", "")
+// wantRows checks that table holds want rows.
+func wantRows(t *testing.T, table string, want int) {
+	t.Helper()
+	if n := count(t, "SELECT count(*) FROM "+table); n != want {
+		t.Errorf("%d rows in %s, want %d", n, table, want)
+	}
+}
 
 func TestCreateOnceCreatesOnceAndReplays(t *testing.T) {
 	s := emptyTable(t)
 	ctx := context.Background()
-	first, replayed, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond)
+	first, replayed, err := s.CreateOnce(ctx, "k1", fp, draft, respond)
 	if err != nil || replayed || first.Status != 201 {
 		t.Fatalf("first: %+v, replayed %v, %v", first, replayed, err)
 	}
-	again, replayed, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond)
+	again, replayed, err := s.CreateOnce(ctx, "k1", fp, draft, respond)
 	if err != nil || !replayed {
 		t.Fatalf("retry: replayed %v, %v", replayed, err)
 	}
@@ -57,24 +62,20 @@ func TestCreateOnceCreatesOnceAndReplays(t *testing.T) {
 		again.Header.Get("Location") != first.Header.Get("Location") {
 		t.Errorf("retry got %+v, want %+v", again, first)
 	}
-	if n := count(t, `SELECT count(*) FROM notes`); n != 1 {
-		t.Errorf("%d notes, want 1", n)
-	}
+	wantRows(t, "notes", 1)
 }
 
 func TestCreateOnceRefusesAKeyReusedForAnotherNote(t *testing.T) {
 	s := emptyTable(t)
 	ctx := context.Background()
-	if _, _, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond); err != nil {
+	if _, _, err := s.CreateOnce(ctx, "k1", fp, draft, respond); err != nil {
 		t.Fatal(err)
 	}
 	other := idempotency.Fingerprint("POST", "/api/v1/notes", "other", "")
 	if _, _, err := s.CreateOnce(ctx, "k1", other, notes.Draft{Title: ptr("other")}, respond); !errors.Is(err, idempotency.ErrKeyReused) {
 		t.Fatalf("got %v, want ErrKeyReused", err)
 	}
-	if n := count(t, `SELECT count(*) FROM notes`); n != 1 {
-		t.Errorf("%d notes, want 1", n)
-	}
+	wantRows(t, "notes", 1)
 }
 
 // A failed write (here a note the CHECK constraint rejects) leaves the key
@@ -86,12 +87,10 @@ func TestFailedCreateLeavesTheKeyUnused(t *testing.T) {
 	if _, _, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: &long}, respond); err == nil {
 		t.Fatal("an over-long title was stored")
 	}
-	if _, replayed, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond); err != nil || replayed {
+	if _, replayed, err := s.CreateOnce(ctx, "k1", fp, draft, respond); err != nil || replayed {
 		t.Fatalf("after a failed first attempt: replayed %v, %v", replayed, err)
 	}
-	if n := count(t, `SELECT count(*) FROM idempotency_keys`); n != 1 {
-		t.Errorf("%d keys, want 1", n)
-	}
+	wantRows(t, "idempotency_keys", 1)
 }
 
 // Concurrent requests with one key are serialised by PostgreSQL: while the
@@ -100,7 +99,7 @@ func TestFailedCreateLeavesTheKeyUnused(t *testing.T) {
 func TestConcurrentRequestsWithOneKeyCreateOneNote(t *testing.T) {
 	s := emptyTable(t)
 	ctx := context.Background()
-	release := lockNotes(t)
+	waiting, release := pgtest.LockTable(t, url, "notes")
 	const requests = 6
 	type result struct {
 		resp     idempotency.Response
@@ -110,16 +109,16 @@ func TestConcurrentRequestsWithOneKeyCreateOneNote(t *testing.T) {
 	results := make(chan result, requests)
 	for range requests {
 		go func() {
-			r, replayed, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond)
+			r, replayed, err := s.CreateOnce(ctx, "k1", fp, draft, respond)
 			results <- result{r, replayed, err}
 		}()
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for waiting := 0; waiting < requests; {
+	for n := 0; n < requests; {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d requests waiting in the database", waiting, requests)
+			t.Fatalf("%d of %d requests waiting in the database", n, requests)
 		}
-		waiting = waitingOnLocks(t)
+		n = waiting()
 		time.Sleep(20 * time.Millisecond)
 	}
 	release()
@@ -139,16 +138,15 @@ func TestConcurrentRequestsWithOneKeyCreateOneNote(t *testing.T) {
 	if fresh != 1 || len(bodies) != 1 {
 		t.Errorf("%d requests created, %d distinct responses; want 1 and 1", fresh, len(bodies))
 	}
-	if n := count(t, `SELECT count(*) FROM notes`); n != 1 {
-		t.Errorf("%d notes, want 1", n)
-	}
+	wantRows(t, "notes", 1)
 }
 
-// After 24 h a key is forgotten: using it again creates a new note.
-func TestExpiredKeyIsANewRequest(t *testing.T) {
+// A key is kept for 24 h, up to its last minute; then it is forgotten and
+// using it again creates a new note.
+func TestKeyReplaysUntilItExpiresThenIsANewRequest(t *testing.T) {
 	s := emptyTable(t)
 	ctx := context.Background()
-	first, _, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond)
+	first, _, err := s.CreateOnce(ctx, "k1", fp, draft, respond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,14 +154,16 @@ func TestExpiredKeyIsANewRequest(t *testing.T) {
 		WHERE expires_at BETWEEN now() + interval '23 hours 59 minutes' AND now() + interval '24 hours'`); n != 1 {
 		t.Fatalf("the key does not expire in 24 h")
 	}
+	exec(t, `UPDATE idempotency_keys SET expires_at = now() + interval '1 minute'`)
+	if _, replayed, err := s.CreateOnce(ctx, "k1", fp, draft, respond); err != nil || !replayed {
+		t.Fatalf("a minute before expiry: replayed %v, %v; want the stored response", replayed, err)
+	}
 	exec(t, `UPDATE idempotency_keys SET expires_at = now() - interval '1 second'`)
-	again, replayed, err := s.CreateOnce(ctx, "k1", fp, notes.Draft{Title: ptr("t")}, respond)
+	again, replayed, err := s.CreateOnce(ctx, "k1", fp, draft, respond)
 	if err != nil || replayed || string(again.Body) == string(first.Body) {
 		t.Fatalf("after expiry: replayed %v, same note %v, %v", replayed, string(again.Body) == string(first.Body), err)
 	}
-	if n := count(t, `SELECT count(*) FROM notes`); n != 2 {
-		t.Errorf("%d notes, want 2", n)
-	}
+	wantRows(t, "notes", 2)
 }
 
 // The purge goes on batch after batch until no expired key is left.
@@ -175,29 +175,24 @@ func TestPurgeDeletesEveryBatch(t *testing.T) {
 	if n, err := s.PurgeExpiredKeys(context.Background()); err != nil || n != keys {
 		t.Fatalf("purged %d, %v; want %d", n, err, keys)
 	}
-	if left := count(t, `SELECT count(*) FROM idempotency_keys`); left != 0 {
-		t.Errorf("%d expired keys left", left)
-	}
+	wantRows(t, "idempotency_keys", 0)
 }
 
 func TestPurgeDeletesKeysExpiredOverAnHourAgo(t *testing.T) {
 	s := emptyTable(t)
 	ctx := context.Background()
 	for i := range 3 {
-		if _, _, err := s.CreateOnce(ctx, idempotency.Key(fmt.Sprint("k", i)), fp, notes.Draft{Title: ptr("t")}, respond); err != nil {
+		if _, _, err := s.CreateOnce(ctx, idempotency.Key(fmt.Sprint("k", i)), fp, draft, respond); err != nil {
 			t.Fatal(err)
 		}
 	}
-	exec(t, `UPDATE idempotency_keys SET expires_at = now() - interval '2 hours' WHERE key = 'k0'`)
-	exec(t, `UPDATE idempotency_keys SET expires_at = now() - interval '1 minute' WHERE key = 'k1'`)
+	// Either side of the hour's grace.
+	exec(t, `UPDATE idempotency_keys SET expires_at = now() - interval '61 minutes' WHERE key = 'k0'`)
+	exec(t, `UPDATE idempotency_keys SET expires_at = now() - interval '59 minutes' WHERE key = 'k1'`)
 	n, err := s.PurgeExpiredKeys(ctx)
 	if err != nil || n != 1 {
 		t.Fatalf("purged %d, %v; want 1", n, err)
 	}
-	if left := count(t, `SELECT count(*) FROM idempotency_keys`); left != 2 {
-		t.Errorf("%d keys left, want 2", left)
-	}
-	if notesLeft := count(t, `SELECT count(*) FROM notes`); notesLeft != 3 {
-		t.Errorf("the purge touched notes: %d left", notesLeft)
-	}
+	wantRows(t, "idempotency_keys", 2)
+	wantRows(t, "notes", 3)
 }

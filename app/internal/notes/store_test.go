@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,12 +16,16 @@ import (
 	"github.com/octabyte/octabyte/app/internal/pgtest"
 )
 
-var pool *database.Pool
+var (
+	pool *database.Pool
+	url  string // of the database pool connects to
+)
 
 func TestMain(m *testing.M) {
 	pgtest.Run(func(pg *pgtest.Server) int {
+		url = pg.URL("postgres")
 		var err error
-		if pool, err = database.Open(pg.URL("postgres"), quiet); err != nil {
+		if pool, err = database.Open(url, quiet); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
@@ -48,36 +51,6 @@ func exec(t *testing.T, sql string, args ...any) {
 	if _, err := c.Exec(context.Background(), sql, args...); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// lockNotes holds an exclusive lock on the notes table, so that every
-// statement on it waits, until the returned function (also run when the
-// test ends) releases it.
-func lockNotes(t *testing.T) (release func()) {
-	t.Helper()
-	ctx := context.Background()
-	c, err := pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := c.Begin(ctx)
-	if err == nil {
-		_, err = tx.Exec(ctx, `LOCK TABLE notes IN ACCESS EXCLUSIVE MODE`)
-	}
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			if tx != nil {
-				_ = tx.Rollback(ctx)
-			}
-			c.Release()
-		})
-	}
-	t.Cleanup(release)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return release
 }
 
 // emptyTable gives each test a clean table; the tests in this file do not run in parallel.
@@ -218,14 +191,15 @@ func TestListExactlyOnePage(t *testing.T) {
 func TestTimedOutCallStopsItsStatementOnTheServer(t *testing.T) {
 	s := emptyTable(t)
 	ctx := context.Background()
-	defer lockNotes(t)()
+	waiting, release := pgtest.LockTable(t, url, "notes")
+	defer release()
 	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
 	if _, err := s.Create(short, notes.Draft{Title: ptr("blocked")}); !database.Unavailable(err) {
 		t.Fatalf("a timed-out insert should count as unavailable, got %v", err)
 	}
 	for range 50 {
-		if waitingOnLocks(t) == 0 {
+		if waiting() == 0 {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -274,4 +275,51 @@ func (s *Server) logTail() string {
 		b = b[len(b)-4000:]
 	}
 	return string(bytes.TrimSpace(b))
+}
+
+// LockTable holds an ACCESS EXCLUSIVE lock on table in the database at url,
+// so that every statement on it waits there, until release is called (or t
+// ends): requests in flight on demand. waiting counts the sessions of that
+// database waiting for a lock; it runs outside any transaction, where
+// PostgreSQL would answer every read of pg_stat_activity from the
+// transaction's first snapshot.
+func LockTable(t testing.TB, url, table string) (waiting func() int, release func()) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	watcher, err := pgx.Connect(ctx, url)
+	if err != nil {
+		_ = conn.Close(ctx)
+		t.Fatal(err)
+	}
+	tx, err := conn.Begin(ctx)
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			if tx != nil {
+				_ = tx.Rollback(ctx) // the lock is gone when this returns
+			}
+			_ = conn.Close(ctx)
+			_ = watcher.Close(ctx)
+		})
+	}
+	t.Cleanup(release)
+	if err == nil {
+		_, err = tx.Exec(ctx, "LOCK TABLE "+pgx.Identifier{table}.Sanitize()+" IN ACCESS EXCLUSIVE MODE")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting = func() int {
+		var n int
+		if err := watcher.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
+			t.Error(err)
+		}
+		return n
+	}
+	return waiting, release
 }
