@@ -144,7 +144,7 @@ func TestUnavailable(t *testing.T) {
 	}
 }
 
-func TestPoolIsSizedForADBT3Micro(t *testing.T) {
+func TestPoolIsConfiguredWithMaxConns(t *testing.T) {
 	pool := mustOpen(t, pg.URL("postgres"), quiet)
 	if got := pool.pgx.Config().MaxConns; got != MaxConns {
 		t.Errorf("MaxConns = %d", got)
