@@ -37,6 +37,16 @@ func estimateWith(t *testing.T, stack string, changes map[string]string) *cost.E
 	return e
 }
 
+// Price leaves its caller's config as it was: the program that asks for its
+// own price (main.go's budget) keeps its budget.
+func TestPriceLeavesTheCallersConfigAlone(t *testing.T) {
+	raw := stackFileWith(t, "staging", nil)
+	before := maps.Clone(raw)
+	_, err := cli.Price(run, "staging", raw)
+	require.NoError(t, err)
+	assert.Equal(t, before, raw)
+}
+
 // A stack file with no image yet is priced as it will run: the first image
 // adds the service, which is what the bill will be.
 func TestAStackWithoutAnImageIsPricedAsItWillRun(t *testing.T) {

@@ -311,27 +311,33 @@ func TestAnInstanceProfilePassesItsRoleToEC2(t *testing.T) {
 	assert.Subset(t, types, []string{"aws:ec2/instance:Instance create", "aws:iam/instanceProfile:InstanceProfile create"})
 }
 
-// An alarm that reboots the NAT instance makes CloudWatch create its
-// service-linked role on the first PutMetricAlarm; alarms that only notify
-// do not.
-func TestAnEC2AlarmActionNeedsCloudWatchsServiceLinkedRole(t *testing.T) {
+// The first create of some types makes AWS create a service-linked role,
+// which the deploy role must be allowed to ask for. An alarm that reboots
+// the NAT instance makes CloudWatch create its role on the first
+// PutMetricAlarm; alarms that only notify do not.
+func TestServiceLinkedRolesAreAskedForByTheirFirstCreate(t *testing.T) {
 	s := setup(t)
 	editStatement(t, s, typeRolePolicy, account.DeployRole("staging"), "NotTheOtherStacksState", func(st map[string]any) {
 		st["Action"], st["Resource"] = "iam:CreateServiceLinkedRole", "*"
 	})
-	events := func(p *plan.Plan) []string {
-		var by []string
+	linked := func(p *plan.Plan) map[string][]string {
+		by := map[string][]string{}
 		for _, m := range missing(check(t, s, p), "deploy", "iam:CreateServiceLinkedRole") {
-			if m.Context["iam:AWSServiceName"] == "events.amazonaws.com" {
-				assert.Equal(t, "arn:aws:iam::"+plan.AccountID+":role/aws-service-role/events.amazonaws.com/AWSServiceRoleForCloudWatchEvents", m.Resource)
-				by = append(by, neededBy(m)...)
-			}
+			service := m.Context["iam:AWSServiceName"].(string)
+			assert.Regexp(t, "^arn:aws:iam::"+plan.AccountID+":role/aws-service-role/"+regexp.QuoteMeta(service)+"/AWSServiceRoleFor", m.Resource)
+			by[service] = append(by[service], neededBy(m)...)
 		}
 		return by
 	}
-	assert.Empty(t, events(runStack(t, "staging")))
+	staging := map[string][]string{
+		"ecs.amazonaws.com":                  {"aws:ecs/cluster:Cluster cluster create"},
+		"elasticloadbalancing.amazonaws.com": {"aws:lb/loadBalancer:LoadBalancer alb create"},
+		"rds.amazonaws.com":                  {"aws:rds/instance:Instance db create"},
+	}
+	assert.Equal(t, staging, linked(runStack(t, "staging")))
 	nat := planWith(t, "staging", func(cfg map[string]string) { cfg["octabyte:natGateways"] = "instance" })
-	assert.Equal(t, []string{"aws:cloudwatch/metricAlarm:MetricAlarm nat-instance-unhealthy create"}, events(nat))
+	staging["events.amazonaws.com"] = []string{"aws:cloudwatch/metricAlarm:MetricAlarm nat-instance-unhealthy create"}
+	assert.Equal(t, staging, linked(nat))
 }
 
 func TestDroppingAnActionFromTheInlinePolicyNamesEveryCallThatNeedsIt(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/octabyte/octabyte/network"
 	"github.com/octabyte/octabyte/plan"
 	"github.com/octabyte/octabyte/policy"
 )
@@ -76,12 +77,14 @@ func engineView(t *testing.T, p *plan.Plan) []policyx.AnalyzerResource {
 			vpcID = id
 		}
 		add("aws:ec2/vpc:Vpc", r.Name, vpcURN, r.URN, map[string]any{"id": vpcID, "cidrBlock": r.Input("cidrBlock"), "enableDnsHostnames": true}, nil)
-		for _, public := range []bool{true, false} {
-			name, props := r.Name+"-private-1", map[string]any{"vpcId": vpcID, "cidrBlock": "10.0.128.0/20"}
+		// The first AZ's subnets, where awsx puts them (network.SubnetLayout).
+		layout, err := network.SubnetLayout(r.Input("cidrBlock").(string), 1)
+		require.NoError(t, err)
+		for _, subnet := range layout {
+			public := subnet.Type == "Public"
+			name := r.Name + "-" + strings.ToLower(subnet.Type) + "-1"
+			props := map[string]any{"vpcId": vpcID, "cidrBlock": subnet.CIDR.String()}
 			inputs := pulumi.Map{"mapPublicIpOnLaunch": pulumi.Bool(public)}
-			if public {
-				name, props["cidrBlock"] = r.Name+"-public-1", "10.0.0.0/20"
-			}
 			for _, transform := range r.Transforms {
 				if res := transform(context.Background(), &pulumi.ResourceTransformArgs{Custom: true, Type: "aws:ec2/subnet:Subnet", Name: name, Props: inputs}); res != nil {
 					inputs = res.Props

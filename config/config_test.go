@@ -219,6 +219,11 @@ func TestVpcCidrMustFitAwsxSubnetLayout(t *testing.T) {
 	cfg["octabyte:vpcCidr"], cfg["octabyte:azCount"] = "10.0.0.0/18", "3"
 	_, err := parse("staging", cfg)
 	assert.Contains(t, err.Error(), "is too small for 3 AZs")
+	// Below AWS's smallest VPC block the error says so, not that awsx
+	// cannot fit the subnets.
+	cfg["octabyte:vpcCidr"], cfg["octabyte:azCount"] = "10.0.0.0/29", "2"
+	_, err = parse("staging", cfg)
+	assert.ErrorContains(t, err, "must be /28 or larger")
 }
 
 // RDS: each window at least 30 minutes, and the daily backup window never

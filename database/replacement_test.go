@@ -85,6 +85,9 @@ func TestARenamedIdentifierIsFoundByTheStackTag(t *testing.T) {
 	assert.Contains(t, err.Error(), "renames the database octabyte-prod-old in place")
 	assert.NotContains(t, err.Error(), "replaces the database")
 	assert.Contains(t, err.Error(), "RDS renames octabyte-prod-old to octabyte-prod")
+	// ModifyDBInstance's NewDBInstanceIdentifier waits for the maintenance
+	// window unless applied immediately.
+	assert.Contains(t, err.Error(), "with octabyte:dbApplyImmediately true")
 
 	other := deployedInstance("octabyte-prod-old", "octabyte", "octabyte", "17.4", map[string]any{database.StackTag: "octabyte/staging"})
 	_, err = guard(t, database.DatabaseArgs{Protect: true}, other)

@@ -38,6 +38,9 @@ func SubnetLayout(cidr string, azs int) ([]Subnet, error) {
 		return nil, fmt.Errorf("not an IPv4 CIDR block")
 	}
 	azBits := vpc.Bits() + newBits(azs)
+	if azBits > 32 {
+		return nil, fmt.Errorf("a /%d cannot be split into %d blocks", vpc.Bits(), 1<<newBits(azs))
+	}
 	azSize := size(azBits)
 	var total uint64
 	for _, s := range subnetSpecs {

@@ -42,6 +42,14 @@ func TestSubnetLayoutFollowsAwsxAllocation(t *testing.T) {
 	}, layout(t, "172.16.0.0/18", 2))
 }
 
+// A block too small to number the AZs is an error, not a negative shift.
+func TestSubnetLayoutRefusesABlockThatCannotHoldTheAZs(t *testing.T) {
+	_, err := network.SubnetLayout("10.0.0.0/32", 2)
+	assert.ErrorContains(t, err, "a /32 cannot be split into 2 blocks")
+	_, err = network.SubnetLayout("10.0.0.0/31", 3)
+	assert.ErrorContains(t, err, "a /31 cannot be split into 4 blocks")
+}
+
 func TestSubnetLayoutFitsOrFailsLikeAwsx(t *testing.T) {
 	cases := []struct {
 		cidr string

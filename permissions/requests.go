@@ -383,7 +383,6 @@ func (b *builder) partition() string {
 	return "aws"
 }
 
-// set reports whether an input holds a value (not absent, false or empty).
 // applies reports whether a conditional's calls are made for an input
 // value: one unknown until apply counts, as the calls may be made.
 func (c Conditional) applies(v any) bool {
@@ -403,6 +402,7 @@ func (c Conditional) applies(v any) bool {
 	return false
 }
 
+// set reports whether an input holds a value (not absent, false or empty).
 func set(v any) bool {
 	switch x := v.(type) {
 	case nil:
