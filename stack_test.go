@@ -253,8 +253,9 @@ func TestTheAppsLoadBalancerStandInMatchesTheTargetGroup(t *testing.T) {
 	for _, stack := range []string{"staging", "prod"} {
 		tg := plantest.One(t, runStack(t, stack), "aws:lb/targetGroup:TargetGroup")
 		hc := tg.Inputs["healthCheck"].(map[string]any)
-		assert.Equal(t, hc["interval"], float64(interval*scale/1000), stack+": check interval")
-		assert.Equal(t, tg.Inputs["deregistrationDelay"], float64(delay*scale/1000), stack+": deregistration delay")
+		// In milliseconds, so that no rounding hides a stand-in a little off.
+		assert.Equal(t, hc["interval"].(float64)*1000, float64(interval*scale), stack+": check interval")
+		assert.Equal(t, tg.Inputs["deregistrationDelay"].(float64)*1000, float64(delay*scale), stack+": deregistration delay")
 		assert.Equal(t, hc["healthyThreshold"], float64(thresholds[0]), stack+": healthy threshold (rise)")
 		assert.Equal(t, hc["unhealthyThreshold"], float64(thresholds[1]), stack+": unhealthy threshold (fall)")
 		assert.Equal(t, hc["path"], "/healthz", stack+": the stand-in checks /healthz")
