@@ -440,8 +440,9 @@ func fileCommands(t *testing.T, path string) map[string]string {
 //     when STS refuses (world.CredentialsFail).
 //   - aws-actions/amazon-ecr-login: docker login to the account's registry;
 //     fails without credentials.
-//   - pulumi/actions: installs the CLI (a stub here); with command: preview
-//     it previews and comments on the PR.
+//   - pulumi/actions: installs the CLI (a stub here); its command: preview
+//     and the PR comment are not simulated (drift.yml's preview, through
+//     the stub CLI, is).
 //   - docker/setup-buildx-action: nothing observable.
 //   - docker/build-push-action: builds; with push: true pushes to the tag's
 //     repository and outputs the digest (one per commit, build-arg COMMIT).

@@ -68,7 +68,7 @@ func TestVerifyDeploymentWaitsForARolloutAndFailsOneThatIsNotDone(t *testing.T) 
 			h.change(func(w *world) {
 				s := w.Stacks["staging"]
 				w.Repos[repoName("staging")] = &repo{URL: account + "/octabyte-staging/app", Images: map[string]*image{digest: {Commit: commit}}}
-				_ = w.up(s, h.albURL+"/staging") // the stack's outputs
+				_ = w.up(s, s.Config, h.albURL+"/staging") // the stack's outputs
 				svc := c.svc
 				svc.Desired, svc.TaskDefs = 2, map[string]string{oldTD: account + "/octabyte-staging/app@sha256:old", newTD: want}
 				s.Service = &svc
