@@ -436,4 +436,22 @@ func TestProductionApprovalSetupPerPlan(t *testing.T) {
 			assert.Equal(t, map[string]string{"PRODUCTION_APPROVAL": c.approval, "PRODUCTION_APPROVERS": "alice,bob"}, w.Variables)
 		})
 	}
+	// Approvers GitHub would not take: nothing is set up, nothing recorded.
+	for _, c := range []struct {
+		approvers []string
+		reason    string
+	}{
+		{[]string{"nosuch-alice", "bob"}, "nosuch-alice is not a GitHub user login"},
+		{[]string{"a", "b", "c", "d", "e", "f", "g"}, "at most 6 approvers"},
+	} {
+		h, _, _ := newHarness(t)
+		cmd := exec.Command("bash", append([]string{"../../.github/scripts/production-approval.sh", "octabyte/octabyte"}, c.approvers...)...)
+		cmd.Env = append(os.Environ(), "PATH="+h.bin+":"+os.Getenv("PATH"), "HARNESS_WORLD="+h.world)
+		out, err := cmd.CombinedOutput()
+		require.Error(t, err, string(out))
+		assert.Contains(t, string(out), c.reason)
+		w := h.worldNow()
+		assert.Empty(t, w.Variables, "%v", c.approvers)
+		assert.NotContains(t, strings.Join(w.Calls, "\n"), "--method PUT", "%v", c.approvers)
+	}
 }

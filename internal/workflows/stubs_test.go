@@ -379,6 +379,9 @@ func stubGH(w *world, args []string) int {
 	switch {
 	case strings.HasPrefix(path, "users/"):
 		login := strings.TrimPrefix(path, "users/")
+		if strings.HasPrefix(login, "nosuch") {
+			return awsError(1, "gh: Not Found (HTTP 404)")
+		}
 		return printJSON(map[string]any{"login": login, "id": len(login) * 1000})
 	case strings.HasSuffix(path, "/environments/production") && flag(args, "--method") == "PUT":
 		var req struct {
