@@ -351,6 +351,16 @@ func (h *harness) runInstance(id string, j *job, matrix map[string]any) (string,
 	return "success", outs
 }
 
+// script runs one of .github/scripts on its own (as an admin runs
+// production-approval.sh, or to reach states no workflow run leaves behind)
+// against the stubs and this harness's world, with env added.
+func (h *harness) script(name string, env []string, args ...string) (string, error) {
+	cmd := exec.Command("bash", append([]string{filepath.Join(repoRoot, ".github", "scripts", name)}, args...)...)
+	cmd.Env = append(append(os.Environ(), "PATH="+h.bin+":"+os.Getenv("PATH"), "HARNESS_WORLD="+h.world), env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
 // shell runs one run: step and reads back its file commands.
 func (h *harness) shell(base, script, ws, temp string, stepEnv map[string]any, path *[]string, jobEnv map[string]any, id string) (string, map[string]any) {
 	t := h.t

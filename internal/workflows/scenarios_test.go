@@ -1,8 +1,6 @@
 package workflows
 
 import (
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -421,18 +419,16 @@ func TestProductionApprovalSetupPerPlan(t *testing.T) {
 		t.Run("plan="+c.plan, func(t *testing.T) {
 			h, _, _ := newHarness(t)
 			h.change(func(w *world) { w.Plan, w.Reviewers = c.plan, 0 })
-			cmd := exec.Command("bash", "../../.github/scripts/production-approval.sh", "octabyte/octabyte", "alice", "bob")
-			cmd.Env = append(os.Environ(), "PATH="+h.bin+":"+os.Getenv("PATH"), "HARNESS_WORLD="+h.world)
-			out, err := cmd.CombinedOutput()
+			out, err := h.script("production-approval.sh", nil, "octabyte/octabyte", "alice", "bob")
 			w := h.worldNow()
-			assert.Equal(t, c.reviewers, w.Reviewers, string(out))
+			assert.Equal(t, c.reviewers, w.Reviewers, out)
 			if c.approval == "" {
-				require.Error(t, err, string(out))
-				assert.Contains(t, string(out), "has no environments")
+				require.Error(t, err, out)
+				assert.Contains(t, out, "has no environments")
 				assert.Empty(t, w.Variables, "no gate recorded: the deploy workflow refuses to run")
 				return
 			}
-			require.NoError(t, err, string(out))
+			require.NoError(t, err, out)
 			assert.Equal(t, map[string]string{"PRODUCTION_APPROVAL": c.approval, "PRODUCTION_APPROVERS": "alice,bob"}, w.Variables)
 		})
 	}
@@ -445,11 +441,9 @@ func TestProductionApprovalSetupPerPlan(t *testing.T) {
 		{[]string{"a", "b", "c", "d", "e", "f", "g"}, "at most 6 approvers"},
 	} {
 		h, _, _ := newHarness(t)
-		cmd := exec.Command("bash", append([]string{"../../.github/scripts/production-approval.sh", "octabyte/octabyte"}, c.approvers...)...)
-		cmd.Env = append(os.Environ(), "PATH="+h.bin+":"+os.Getenv("PATH"), "HARNESS_WORLD="+h.world)
-		out, err := cmd.CombinedOutput()
-		require.Error(t, err, string(out))
-		assert.Contains(t, string(out), c.reason)
+		out, err := h.script("production-approval.sh", nil, append([]string{"octabyte/octabyte"}, c.approvers...)...)
+		require.Error(t, err, out)
+		assert.Contains(t, out, c.reason)
 		w := h.worldNow()
 		assert.Empty(t, w.Variables, "%v", c.approvers)
 		assert.NotContains(t, strings.Join(w.Calls, "\n"), "--method PUT", "%v", c.approvers)

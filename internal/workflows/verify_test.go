@@ -2,8 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -77,20 +75,18 @@ func TestVerifyDeploymentWaitsForARolloutAndFailsOneThatIsNotDone(t *testing.T) 
 			if c.fail != "" {
 				deadline = "2" // the states that never do fail at the deadline
 			}
-			cmd := exec.Command("bash", "../../.github/scripts/verify-deployment.sh")
-			cmd.Env = append(os.Environ(), "PATH="+h.bin+":"+os.Getenv("PATH"), "HARNESS_WORLD="+h.world, "AWS_ACCESS_KEY_ID=ASIAHARNESS",
-				"STACK=staging", "DIGEST="+digest, "COMMIT="+commit, "VERIFY_DEADLINE_SECONDS="+deadline, "VERIFY_POLL_SECONDS=0.05")
-			out, err := cmd.CombinedOutput()
+			out, err := h.script("verify-deployment.sh", []string{"AWS_ACCESS_KEY_ID=ASIAHARNESS",
+				"STACK=staging", "DIGEST=" + digest, "COMMIT=" + commit, "VERIFY_DEADLINE_SECONDS=" + deadline, "VERIFY_POLL_SECONDS=0.05"})
 			if c.fail == "" {
-				assert.NoError(t, err, string(out))
-				assert.Contains(t, string(out), "GET / reported "+commit+" 8 times in a row")
+				assert.NoError(t, err, out)
+				assert.Contains(t, out, "GET / reported "+commit+" 8 times in a row")
 				if c.svc.DrainPolls > 0 {
-					assert.Contains(t, string(out), "healthy targets [10.0.2.10], tasks [10.0.2.10 10.0.2.11], desired 2; waiting", "it waited")
+					assert.Contains(t, out, "healthy targets [10.0.2.10], tasks [10.0.2.10 10.0.2.11], desired 2; waiting", "it waited")
 				}
 				return
 			}
-			assert.Error(t, err, string(out))
-			assert.Contains(t, string(out), c.fail)
+			assert.Error(t, err, out)
+			assert.Contains(t, out, c.fail)
 		})
 	}
 }
