@@ -235,6 +235,9 @@ func stubRDS(w *world, args []string) int {
 	switch args[1] {
 	case "describe-db-instances":
 		if flag(args, "--query") == "" { // the drift check reads the whole instance
+			if w.RDSDescribeFails {
+				return awsError(254, "An error occurred (AccessDenied) when calling the DescribeDBInstances operation")
+			}
 			name := "instances-none.json"
 			if w.PendingMaintenance {
 				name = "instances-pending.json"

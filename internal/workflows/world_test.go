@@ -27,7 +27,9 @@ type world struct {
 	// PendingMaintenance: prod's preview shows a database change RDS holds
 	// for the maintenance window (database/testdata/*-pending.json).
 	PendingMaintenance bool
-	Reviewers          int // required reviewers on the production environment
+	// RDSDescribeFails: the drift check's describe-db-instances is refused.
+	RDSDescribeFails bool
+	Reviewers        int // required reviewers on the production environment
 	// Plan: what GitHub's plan allows a private repository: "" (a public
 	// repository, or GitHub Enterprise) required reviewers; "team" (also
 	// Pro) environments with branch policies but no required reviewers;
