@@ -47,6 +47,7 @@ type harness struct {
 	Vars    map[string]any
 	Secrets map[string]any
 	Fork    bool     // pull request from a fork
+	Base    string   // the pull request's base commit; "" is SHA itself
 	Approve bool     // reviewers approve the production environment
 	Env     []string // added to every run: step's environment last, so it overrides the workflow's env
 
@@ -158,8 +159,12 @@ func (h *harness) github() map[string]any {
 		if h.Fork {
 			head = "someone/octabyte"
 		}
+		base := h.Base
+		if base == "" {
+			base = h.SHA
+		}
 		event["pull_request"] = map[string]any{"number": 7.0, "head": map[string]any{"repo": map[string]any{"full_name": head}},
-			"base": map[string]any{"sha": h.SHA}}
+			"base": map[string]any{"sha": base}}
 	}
 	return map[string]any{"event_name": h.Event, "sha": h.SHA, "ref": h.Ref, "repository": repo, "actor": h.Actor,
 		"run_id": fmt.Sprint(h.RunID), "run_number": "12", "run_attempt": "1", "server_url": "https://github.com",
@@ -440,9 +445,9 @@ func fileCommands(t *testing.T, path string) map[string]string {
 
 // simulate does what each action does at its pinned SHA, as far as the
 // workflows depend on it:
-//   - actions/checkout: clones the repository at github.sha into the
-//     workspace (fetch-depth 0: the whole history; the harness always
-//     clones it all).
+//   - actions/checkout: clones the repository at its ref (github.sha by
+//     default) into the workspace or its path (fetch-depth 0: the whole
+//     history; the harness always clones it all).
 //   - actions/setup-go: nothing to do here (Go's version is TestOneGoVersionEverywhere's).
 //   - aws-actions/configure-aws-credentials: exchanges the OIDC token for
 //     role credentials and exports AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
@@ -471,7 +476,11 @@ func (h *harness) simulate(uses string, with map[string]string, ws string) (map[
 		if p := with["path"]; p != "" {
 			dst = filepath.Join(ws, p)
 		}
-		for _, args := range [][]string{{"clone", "-q", h.repo, dst}, {"-C", dst, "checkout", "-q", "--detach", h.SHA}} {
+		ref := h.SHA
+		if with["ref"] != "" {
+			ref = with["ref"]
+		}
+		for _, args := range [][]string{{"clone", "-q", h.repo, dst}, {"-C", dst, "checkout", "-q", "--detach", ref}} {
 			if out, err := exec.Command("git", args...).CombinedOutput(); err != nil {
 				return nil, nil, fmt.Errorf("checkout: %s", out)
 			}

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -359,6 +360,23 @@ func TestScenarioSameRepositoryPullRequestNeedsItsPreviews(t *testing.T) {
 // is stopped and the service runs 0 tasks. The deploy wakes it first
 // (start the database, wait for it, scale to awakeDesiredCount), then
 // deploys and verifies; without the wake the rollout could not complete.
+// A pull request whose base predates the deploy-permission check: the base
+// has no simulator to install, and its plan needs none.
+func TestScenarioPullRequestAgainstABaseWithoutTheSimulator(t *testing.T) {
+	h := prHarness(t, false)
+	for _, args := range [][]string{{"checkout", "-q", "-b", "before-simulator", h.SHA}, {"rm", "-q", "-r", "permissions"},
+		{"commit", "-q", "-m", "before the simulator"}} {
+		out, err := exec.Command("git", append([]string{"-C", h.repo, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+	}
+	out, err := exec.Command("git", "-C", h.repo, "rev-parse", "HEAD").Output()
+	require.NoError(t, err)
+	h.Base = strings.TrimSpace(string(out))
+	h.run("pr-check.yml")
+	assert.Equal(t, "success", h.Results["cost"], h.Log.String())
+	assert.NotContains(t, h.Log.String(), "has no plan")
+}
+
 func TestScenarioSleepingStagingIsWokenBeforeItDeploys(t *testing.T) {
 	h, older, newer := deployHarness(t)
 	h.push(older)
@@ -394,6 +412,23 @@ func TestScenarioSleepingStagingIsWokenBeforeItDeploys(t *testing.T) {
 	h.notified(t, "refusing to deploy "+older)
 	assert.True(t, h.worldNow().Stacks["staging"].DBStopped, "the database stays stopped")
 	assert.NotContains(t, strings.Join(h.worldNow().Calls, "\n"), "update-service", "the service stays at 0 tasks")
+}
+
+// Prod's repository already holds another image under the commit's
+// (immutable) tag: the promotion stops there instead of deploying what
+// staging never verified.
+func TestScenarioProdTagHoldsAnotherImage(t *testing.T) {
+	h, _, newer := deployHarness(t)
+	other := digestFor("another build of " + newer)
+	h.change(func(w *world) {
+		w.Repos[repoName("prod")] = &repo{URL: account + "/" + repoName("prod"),
+			Images: map[string]*image{other: {Commit: newer, Tags: []string{newer}}}}
+	})
+	h.push(newer)
+	assert.Equal(t, "success", h.Results["staging"])
+	assert.Equal(t, "failure", h.Results["production"])
+	assert.Empty(t, h.running("prod"))
+	h.notified(t, "failed in production", "octabyte-prod/app:"+newer+" already holds "+other+", not "+digestFor(newer))
 }
 
 // The workflows never create stacks: a missing one stops the run with the
