@@ -88,3 +88,22 @@ func TestTheReportRefusesEmptyResults(t *testing.T) {
 	assert.Error(t, err)
 	assert.Contains(t, string(out), "no results")
 }
+
+// A round where one side has no requests or no line (results cut short, or
+// a scenario's line lost when summarising BENCH_RAW output again) is left
+// out of that ratio, not divided by zero or counted as 0.
+func TestTheReportLeavesOutRoundsMissingASide(t *testing.T) {
+	out := report(t,
+		"bare-healthz 1 1000 0 0 0 0 0", "app-healthz 1 960 0 0 0 0 0",
+		"bare-healthz 2 0 0 0 0 0 0", "app-healthz 2 500 0 0 0 0 0",
+		"app-get-by-id 1 700 0 0 0 90 0", "pgbench-S 1 1000 0 0 - 99 0",
+		"app-get-by-id 2 500 0 0 0 90 0",
+	)
+	ratio, _ := value(t, out, healthz)
+	assert.Equal(t, "0.960", ratio)
+	ratio, _ = value(t, out, byID)
+	assert.Equal(t, "0.700", ratio)
+	// Round 1 only: (99/1000) / (90/700).
+	ceil, _ := value(t, out, ceiling)
+	assert.Equal(t, "0.770", ceil)
+}

@@ -22,7 +22,16 @@ repo=$1
 shift
 env_path="repos/$repo/environments/production"
 
-reviewers="$(for login in "$@"; do gh api "users/$login" | jq -c '{type: "User", id: .id}'; done | jq -cs .)"
+# GitHub takes at most 6 required reviewers (REST "Create or update an
+# environment": reviewers); more would be refused and read as a plan without
+# them. Each login must be a user: a lookup inside one $(...) would drop a
+# failed one silently (errexit does not reach command substitutions).
+(($# <= 6)) || { echo "at most 6 approvers (GitHub's limit for required reviewers), got $#" >&2; exit 2; }
+reviewers='[]'
+for login in "$@"; do
+  user="$(gh api "users/$login")" || { echo "$login is not a GitHub user login" >&2; exit 1; }
+  reviewers="$(jq -c --argjson u "$user" '. + [{type: "User", id: $u.id}]' <<<"$reviewers")"
+done
 request="$(jq -cn --argjson r "$reviewers" '{reviewers: $r, prevent_self_review: true,
   deployment_branch_policy: {protected_branches: true, custom_branch_policies: false}}')"
 if ! gh api --method PUT "$env_path" --input - <<<"$request" >/dev/null; then

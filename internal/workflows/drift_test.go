@@ -21,3 +21,17 @@ func TestScenarioDriftCheckToleratesPendingMaintenance(t *testing.T) {
 	assert.Contains(t, h.Log.String(), "maintenance window")
 	assert.Contains(t, strings.Join(h.worldNow().Calls, "\n"), "aws rds describe-db-instances --db-instance-identifier octabyte-prod --output json")
 }
+
+// When the pending changes cannot be read, the preview's changes are
+// neither drift nor maintenance: the check says it could not tell.
+func TestScenarioDriftCheckThatCannotReadRDSIsNotDrift(t *testing.T) {
+	h := driftHarness(t)
+	h.change(func(w *world) { w.PendingMaintenance, w.RDSDescribeFails = true, true })
+	h.run("drift.yml")
+	assert.Equal(t, map[string]string{"drift": "failure"}, h.Results)
+	assert.NotEmpty(t, h.Notifications)
+	for _, n := range h.Notifications {
+		assert.Contains(t, n, "could not tell pending maintenance from drift")
+		assert.NotContains(t, n, "drift found")
+	}
+}

@@ -47,6 +47,7 @@ type harness struct {
 	Vars    map[string]any
 	Secrets map[string]any
 	Fork    bool     // pull request from a fork
+	Base    string   // the pull request's base commit; "" is SHA itself
 	Approve bool     // reviewers approve the production environment
 	Env     []string // added to every run: step's environment last, so it overrides the workflow's env
 
@@ -158,8 +159,12 @@ func (h *harness) github() map[string]any {
 		if h.Fork {
 			head = "someone/octabyte"
 		}
+		base := h.Base
+		if base == "" {
+			base = h.SHA
+		}
 		event["pull_request"] = map[string]any{"number": 7.0, "head": map[string]any{"repo": map[string]any{"full_name": head}},
-			"base": map[string]any{"sha": h.SHA}}
+			"base": map[string]any{"sha": base}}
 	}
 	return map[string]any{"event_name": h.Event, "sha": h.SHA, "ref": h.Ref, "repository": repo, "actor": h.Actor,
 		"run_id": fmt.Sprint(h.RunID), "run_number": "12", "run_attempt": "1", "server_url": "https://github.com",
@@ -351,6 +356,16 @@ func (h *harness) runInstance(id string, j *job, matrix map[string]any) (string,
 	return "success", outs
 }
 
+// script runs one of .github/scripts on its own (as an admin runs
+// production-approval.sh, or to reach states no workflow run leaves behind)
+// against the stubs and this harness's world, with env added.
+func (h *harness) script(name string, env []string, args ...string) (string, error) {
+	cmd := exec.Command("bash", append([]string{filepath.Join(repoRoot, ".github", "scripts", name)}, args...)...)
+	cmd.Env = append(append(os.Environ(), "PATH="+h.bin+":"+os.Getenv("PATH"), "HARNESS_WORLD="+h.world), env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
 // shell runs one run: step and reads back its file commands.
 func (h *harness) shell(base, script, ws, temp string, stepEnv map[string]any, path *[]string, jobEnv map[string]any, id string) (string, map[string]any) {
 	t := h.t
@@ -430,9 +445,9 @@ func fileCommands(t *testing.T, path string) map[string]string {
 
 // simulate does what each action does at its pinned SHA, as far as the
 // workflows depend on it:
-//   - actions/checkout: clones the repository at github.sha into the
-//     workspace (fetch-depth 0: the whole history; the harness always
-//     clones it all).
+//   - actions/checkout: clones the repository at its ref (github.sha by
+//     default) into the workspace or its path (fetch-depth 0: the whole
+//     history; the harness always clones it all).
 //   - actions/setup-go: nothing to do here (Go's version is TestOneGoVersionEverywhere's).
 //   - aws-actions/configure-aws-credentials: exchanges the OIDC token for
 //     role credentials and exports AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
@@ -440,8 +455,9 @@ func fileCommands(t *testing.T, path string) map[string]string {
 //     when STS refuses (world.CredentialsFail).
 //   - aws-actions/amazon-ecr-login: docker login to the account's registry;
 //     fails without credentials.
-//   - pulumi/actions: installs the CLI (a stub here); with command: preview
-//     it previews and comments on the PR.
+//   - pulumi/actions: installs the CLI (a stub here); its command: preview
+//     and the PR comment are not simulated (drift.yml's preview, through
+//     the stub CLI, is).
 //   - docker/setup-buildx-action: nothing observable.
 //   - docker/build-push-action: builds; with push: true pushes to the tag's
 //     repository and outputs the digest (one per commit, build-arg COMMIT).
@@ -460,7 +476,11 @@ func (h *harness) simulate(uses string, with map[string]string, ws string) (map[
 		if p := with["path"]; p != "" {
 			dst = filepath.Join(ws, p)
 		}
-		for _, args := range [][]string{{"clone", "-q", h.repo, dst}, {"-C", dst, "checkout", "-q", "--detach", h.SHA}} {
+		ref := h.SHA
+		if with["ref"] != "" {
+			ref = with["ref"]
+		}
+		for _, args := range [][]string{{"clone", "-q", h.repo, dst}, {"-C", dst, "checkout", "-q", "--detach", ref}} {
 			if out, err := exec.Command("git", args...).CombinedOutput(); err != nil {
 				return nil, nil, fmt.Errorf("checkout: %s", out)
 			}

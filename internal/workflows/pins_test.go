@@ -96,6 +96,9 @@ func TestEveryActionInputIsDeclaredAtItsPin(t *testing.T) {
 	assert.Greater(t, checked, 50)
 }
 
+// One Go version: the toolchain line of both modules, the Dockerfile's
+// builder image, and what every setup-go step reads (go.mod's toolchain
+// line: setup-go v7's parseGoVersionFile prefers it to the go line).
 func TestOneGoVersionEverywhere(t *testing.T) {
 	toolchain := regexp.MustCompile(`(?m)^toolchain go(\d+\.\d+\.\d+)$`)
 	var versions []string

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -97,19 +96,23 @@ func TestScenarioHappyPathStagingApprovalProduction(t *testing.T) {
 	h, older, newer := deployHarness(t)
 	h.push(older)
 	h.assertJobs(allSucceeded)
+
+	// Reviewers reject: production fails, prod keeps the older commit.
+	h.Approve = false
+	h.push(newer)
+	assert.Equal(t, "success", h.Results["staging"])
+	assert.Equal(t, "failure", h.Results["production"])
+	assert.Equal(t, []string{older, older}, h.running("prod"))
+	h.notified(t, "failed in production")
+
+	// They approve a later run of the same commit: its image is reused.
+	h.Approve = true
 	h.push(newer)
 	h.assertJobs(allSucceeded)
 	assert.Equal(t, []string{"production"}, h.Approvals, "production waited for the reviewers")
 	assert.Equal(t, []string{newer, newer}, h.running("prod"))
 	assert.Equal(t, newer, h.worldNow().Stacks["prod"].Outputs["appCommit"])
 	h.notified(t, "succeeded", newer)
-
-	// Reviewers reject: production fails, prod keeps the older commit.
-	h.change(func(w *world) { w.Stacks["prod"].Config["octabyte:appImage"] = digestFor(older) })
-	h.Approve = false
-	h.push(newer)
-	assert.Equal(t, "failure", h.Results["production"])
-	h.notified(t, "failed in production")
 }
 
 func TestScenarioStagingSmokeTestFails(t *testing.T) {
@@ -357,6 +360,23 @@ func TestScenarioSameRepositoryPullRequestNeedsItsPreviews(t *testing.T) {
 // is stopped and the service runs 0 tasks. The deploy wakes it first
 // (start the database, wait for it, scale to awakeDesiredCount), then
 // deploys and verifies; without the wake the rollout could not complete.
+// A pull request whose base predates the deploy-permission check: the base
+// has no simulator to install, and its plan needs none.
+func TestScenarioPullRequestAgainstABaseWithoutTheSimulator(t *testing.T) {
+	h := prHarness(t, false)
+	for _, args := range [][]string{{"checkout", "-q", "-b", "before-simulator", h.SHA}, {"rm", "-q", "-r", "permissions"},
+		{"commit", "-q", "-m", "before the simulator"}} {
+		out, err := exec.Command("git", append([]string{"-C", h.repo, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+	}
+	out, err := exec.Command("git", "-C", h.repo, "rev-parse", "HEAD").Output()
+	require.NoError(t, err)
+	h.Base = strings.TrimSpace(string(out))
+	h.run("pr-check.yml")
+	assert.Equal(t, "success", h.Results["cost"], h.Log.String())
+	assert.NotContains(t, h.Log.String(), "has no plan")
+}
+
 func TestScenarioSleepingStagingIsWokenBeforeItDeploys(t *testing.T) {
 	h, older, newer := deployHarness(t)
 	h.push(older)
@@ -394,6 +414,23 @@ func TestScenarioSleepingStagingIsWokenBeforeItDeploys(t *testing.T) {
 	assert.NotContains(t, strings.Join(h.worldNow().Calls, "\n"), "update-service", "the service stays at 0 tasks")
 }
 
+// Prod's repository already holds another image under the commit's
+// (immutable) tag: the promotion stops there instead of deploying what
+// staging never verified.
+func TestScenarioProdTagHoldsAnotherImage(t *testing.T) {
+	h, _, newer := deployHarness(t)
+	other := digestFor("another build of " + newer)
+	h.change(func(w *world) {
+		w.Repos[repoName("prod")] = &repo{URL: account + "/" + repoName("prod"),
+			Images: map[string]*image{other: {Commit: newer, Tags: []string{newer}}}}
+	})
+	h.push(newer)
+	assert.Equal(t, "success", h.Results["staging"])
+	assert.Equal(t, "failure", h.Results["production"])
+	assert.Empty(t, h.running("prod"))
+	h.notified(t, "failed in production", "octabyte-prod/app:"+newer+" already holds "+other+", not "+digestFor(newer))
+}
+
 // The workflows never create stacks: a missing one stops the run with the
 // instruction, before any `pulumi up`.
 func TestScenarioStackNotCreated(t *testing.T) {
@@ -421,19 +458,33 @@ func TestProductionApprovalSetupPerPlan(t *testing.T) {
 		t.Run("plan="+c.plan, func(t *testing.T) {
 			h, _, _ := newHarness(t)
 			h.change(func(w *world) { w.Plan, w.Reviewers = c.plan, 0 })
-			cmd := exec.Command("bash", "../../.github/scripts/production-approval.sh", "octabyte/octabyte", "alice", "bob")
-			cmd.Env = append(os.Environ(), "PATH="+h.bin+":"+os.Getenv("PATH"), "HARNESS_WORLD="+h.world)
-			out, err := cmd.CombinedOutput()
+			out, err := h.script("production-approval.sh", nil, "octabyte/octabyte", "alice", "bob")
 			w := h.worldNow()
-			assert.Equal(t, c.reviewers, w.Reviewers, string(out))
+			assert.Equal(t, c.reviewers, w.Reviewers, out)
 			if c.approval == "" {
-				require.Error(t, err, string(out))
-				assert.Contains(t, string(out), "has no environments")
+				require.Error(t, err, out)
+				assert.Contains(t, out, "has no environments")
 				assert.Empty(t, w.Variables, "no gate recorded: the deploy workflow refuses to run")
 				return
 			}
-			require.NoError(t, err, string(out))
+			require.NoError(t, err, out)
 			assert.Equal(t, map[string]string{"PRODUCTION_APPROVAL": c.approval, "PRODUCTION_APPROVERS": "alice,bob"}, w.Variables)
 		})
+	}
+	// Approvers GitHub would not take: nothing is set up, nothing recorded.
+	for _, c := range []struct {
+		approvers []string
+		reason    string
+	}{
+		{[]string{"nosuch-alice", "bob"}, "nosuch-alice is not a GitHub user login"},
+		{[]string{"a", "b", "c", "d", "e", "f", "g"}, "at most 6 approvers"},
+	} {
+		h, _, _ := newHarness(t)
+		out, err := h.script("production-approval.sh", nil, append([]string{"octabyte/octabyte"}, c.approvers...)...)
+		require.Error(t, err, out)
+		assert.Contains(t, out, c.reason)
+		w := h.worldNow()
+		assert.Empty(t, w.Variables, "%v", c.approvers)
+		assert.NotContains(t, strings.Join(w.Calls, "\n"), "--method PUT", "%v", c.approvers)
 	}
 }

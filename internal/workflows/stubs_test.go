@@ -3,6 +3,7 @@ package workflows
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -234,6 +235,9 @@ func stubRDS(w *world, args []string) int {
 	switch args[1] {
 	case "describe-db-instances":
 		if flag(args, "--query") == "" { // the drift check reads the whole instance
+			if w.RDSDescribeFails {
+				return awsError(254, "An error occurred (AccessDenied) when calling the DescribeDBInstances operation")
+			}
 			name := "instances-none.json"
 			if w.PendingMaintenance {
 				name = "instances-pending.json"
@@ -288,14 +292,19 @@ func stubPulumi(w *world, args []string) int {
 		fmt.Println(v)
 		return 0
 	case args[0] == "config" && args[1] == "set":
-		st().Config[args[2]] = args[3]
+		s := st()
+		set := checkoutConfig(s.Name)
+		set[args[2]] = args[3]
+		if err := saveCheckoutConfig(s.Name, set); err != nil {
+			return awsError(255, "error: "+err.Error())
+		}
 		return 0
 	case args[0] == "up":
 		s := st()
 		if os.Getenv("AWS_ACCESS_KEY_ID") == "" {
 			return awsError(255, "error: no valid credential sources found")
 		}
-		if err := w.up(s, os.Getenv("HARNESS_ALB")+"/"+s.Name); err != nil {
+		if err := w.up(s, jobConfig(s), os.Getenv("HARNESS_ALB")+"/"+s.Name); err != nil {
 			return awsError(255, "error: "+err.Error())
 		}
 		return 0
@@ -310,9 +319,46 @@ func stubPulumi(w *world, args []string) int {
 		if w.Drift {
 			steps = append(steps, map[string]any{"op": "update", "urn": "urn:pulumi:" + flag(args, "--stack") + "::octabyte::aws:ec2/securityGroup:SecurityGroup::alb"})
 		}
+		// The program plans the image its config names, and no ECS service
+		// without one: a preview that did not restore the running image
+		// would take it away.
+		if s := st(); s.Outputs["appImage"] != "" && jobConfig(s)["octabyte:appImage"] != s.Outputs["appImage"] {
+			op := "update"
+			if jobConfig(s)["octabyte:appImage"] == "" {
+				op = "delete"
+			}
+			steps = append(steps, map[string]any{"op": op, "urn": "urn:pulumi:" + s.Name + "::octabyte::aws:ecs/service:Service::app"})
+		}
 		return printJSON(map[string]any{"steps": steps, "changeSummary": map[string]any{"same": 1}})
 	}
 	return awsError(2, "stub pulumi: unsupported "+strings.Join(args, " "))
+}
+
+// checkoutConfig is what `pulumi config set` wrote into the stack file of
+// the checkout the command runs in (the working directory). Each job checks
+// out afresh, so it never sees what another job set: only the stack's
+// committed config (stack.Config) and its outputs outlive a job.
+func checkoutConfig(stack string) map[string]string {
+	set := map[string]string{}
+	if raw, err := os.ReadFile("Pulumi." + stack + ".harness.json"); err == nil {
+		_ = json.Unmarshal(raw, &set)
+	}
+	return set
+}
+
+func saveCheckoutConfig(stack string, set map[string]string) error {
+	raw, err := json.Marshal(set)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile("Pulumi."+stack+".harness.json", raw, 0o644)
+}
+
+// jobConfig is the stack's config as a command in this checkout sees it.
+func jobConfig(s *stack) map[string]string {
+	cfg := maps.Clone(s.Config)
+	maps.Copy(cfg, checkoutConfig(s.Name))
+	return cfg
 }
 
 // stubGH answers the GitHub calls of resolve.sh and production-approval.sh:
@@ -336,6 +382,9 @@ func stubGH(w *world, args []string) int {
 	switch {
 	case strings.HasPrefix(path, "users/"):
 		login := strings.TrimPrefix(path, "users/")
+		if strings.HasPrefix(login, "nosuch") {
+			return awsError(1, "gh: Not Found (HTTP 404)")
+		}
 		return printJSON(map[string]any{"login": login, "id": len(login) * 1000})
 	case strings.HasSuffix(path, "/environments/production") && flag(args, "--method") == "PUT":
 		var req struct {

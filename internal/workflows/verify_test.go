@@ -2,8 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -68,7 +66,7 @@ func TestVerifyDeploymentWaitsForARolloutAndFailsOneThatIsNotDone(t *testing.T) 
 			h.change(func(w *world) {
 				s := w.Stacks["staging"]
 				w.Repos[repoName("staging")] = &repo{URL: account + "/octabyte-staging/app", Images: map[string]*image{digest: {Commit: commit}}}
-				_ = w.up(s, h.albURL+"/staging") // the stack's outputs
+				_ = w.up(s, s.Config, h.albURL+"/staging") // the stack's outputs
 				svc := c.svc
 				svc.Desired, svc.TaskDefs = 2, map[string]string{oldTD: account + "/octabyte-staging/app@sha256:old", newTD: want}
 				s.Service = &svc
@@ -77,20 +75,18 @@ func TestVerifyDeploymentWaitsForARolloutAndFailsOneThatIsNotDone(t *testing.T) 
 			if c.fail != "" {
 				deadline = "2" // the states that never do fail at the deadline
 			}
-			cmd := exec.Command("bash", "../../.github/scripts/verify-deployment.sh")
-			cmd.Env = append(os.Environ(), "PATH="+h.bin+":"+os.Getenv("PATH"), "HARNESS_WORLD="+h.world, "AWS_ACCESS_KEY_ID=ASIAHARNESS",
-				"STACK=staging", "DIGEST="+digest, "COMMIT="+commit, "VERIFY_DEADLINE_SECONDS="+deadline, "VERIFY_POLL_SECONDS=0.05")
-			out, err := cmd.CombinedOutput()
+			out, err := h.script("verify-deployment.sh", []string{"AWS_ACCESS_KEY_ID=ASIAHARNESS",
+				"STACK=staging", "DIGEST=" + digest, "COMMIT=" + commit, "VERIFY_DEADLINE_SECONDS=" + deadline, "VERIFY_POLL_SECONDS=0.05"})
 			if c.fail == "" {
-				assert.NoError(t, err, string(out))
-				assert.Contains(t, string(out), "GET / reported "+commit+" 8 times in a row")
+				assert.NoError(t, err, out)
+				assert.Contains(t, out, "GET / reported "+commit+" 8 times in a row")
 				if c.svc.DrainPolls > 0 {
-					assert.Contains(t, string(out), "healthy targets [10.0.2.10], tasks [10.0.2.10 10.0.2.11], desired 2; waiting", "it waited")
+					assert.Contains(t, out, "healthy targets [10.0.2.10], tasks [10.0.2.10 10.0.2.11], desired 2; waiting", "it waited")
 				}
 				return
 			}
-			assert.Error(t, err, string(out))
-			assert.Contains(t, string(out), c.fail)
+			assert.Error(t, err, out)
+			assert.Contains(t, out, c.fail)
 		})
 	}
 }

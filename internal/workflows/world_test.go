@@ -27,7 +27,9 @@ type world struct {
 	// PendingMaintenance: prod's preview shows a database change RDS holds
 	// for the maintenance window (database/testdata/*-pending.json).
 	PendingMaintenance bool
-	Reviewers          int // required reviewers on the production environment
+	// RDSDescribeFails: the drift check's describe-db-instances is refused.
+	RDSDescribeFails bool
+	Reviewers        int // required reviewers on the production environment
 	// Plan: what GitHub's plan allows a private repository: "" (a public
 	// repository, or GitHub Enterprise) required reviewers; "team" (also
 	// Pro) environments with branch policies but no required reviewers;
@@ -39,8 +41,8 @@ type world struct {
 
 type stack struct {
 	Name    string
-	Exists  bool // `pulumi stack init` was run (docs/setup.md)
-	Config  map[string]string
+	Exists  bool              // `pulumi stack init` was run (docs/setup.md)
+	Config  map[string]string // the committed stack file's; `pulumi config set` lasts one job (checkoutConfig)
 	Outputs map[string]string
 	Service *service // nil until the first image
 	// DBStopped: the sleep schedule stopped the database (RDS status
@@ -168,8 +170,9 @@ func (w *world) resolveRef(ref string) (*repo, string) {
 
 // up is `pulumi up` of a stack: the bring-up creates the repository and the
 // load balancer; with an image the ECS service rolls out, as ECS does with
-// the circuit breaker and rollback on. It returns the error pulumi would.
-func (w *world) up(s *stack, albURL string) error {
+// the circuit breaker and rollback on, from the config the job sees. It
+// returns the error pulumi would.
+func (w *world) up(s *stack, config map[string]string, albURL string) error {
 	name := repoName(s.Name)
 	if w.Repos[name] == nil {
 		w.Repos[name] = &repo{URL: account + "/" + name, Images: map[string]*image{}}
@@ -180,9 +183,9 @@ func (w *world) up(s *stack, albURL string) error {
 	s.Outputs["clusterName"] = "octabyte-" + s.Name + "-cluster"
 	s.Outputs["serviceName"] = "octabyte-" + s.Name + "-app"
 	s.Outputs["dbInstanceId"] = "octabyte-" + s.Name
-	s.Outputs["appImage"] = s.Config["octabyte:appImage"]
-	s.Outputs["appCommit"] = s.Config["octabyte:appCommit"]
-	digest := s.Config["octabyte:appImage"]
+	s.Outputs["appImage"] = config["octabyte:appImage"]
+	s.Outputs["appCommit"] = config["octabyte:appCommit"]
+	digest := config["octabyte:appImage"]
 	if digest == "" {
 		return nil // no service until the first image
 	}
@@ -213,7 +216,7 @@ func (w *world) up(s *stack, albURL string) error {
 		svc.Deployments = []deployment{{Status: "PRIMARY", RolloutState: "COMPLETED", TaskDefinition: svc.Completed}}
 		return nil
 	}
-	if s.Config["octabyte:sleepSchedule"] != "" && svc.Desired == 0 {
+	if config["octabyte:sleepSchedule"] != "" && svc.Desired == 0 {
 		// The schedule owns the desired count (ignoreChanges): pulumi up
 		// leaves a sleeping service at 0 tasks, whose rollout never
 		// completes with the new image.
