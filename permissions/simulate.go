@@ -112,12 +112,19 @@ func runNode(root string, input any) (*simOutput, error) {
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@cloud-copilot", "iam-simulate")); err != nil {
 		return nil, fmt.Errorf("the IAM simulator is not installed: run `npm ci --prefix %s` (make plan does)", dir)
 	}
+	// Checked here, in this process, also so that go test's result cache
+	// notices an edited script: it records only the files a test's own
+	// process looks at, not what node reads.
+	script := filepath.Join(dir, "simulate.mjs")
+	if _, err := os.Stat(script); err != nil {
+		return nil, fmt.Errorf("the IAM simulator's script is missing: %w", err)
+	}
 	in, err := json.Marshal(input)
 	if err != nil {
 		return nil, err
 	}
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(node, filepath.Join(dir, "simulate.mjs"))
+	cmd := exec.Command(node, script)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(in), &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("IAM simulator: %w: %s", err, strings.TrimSpace(stderr.String()))

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/octabyte/octabyte/internal/testfiles"
 )
 
 // freePorts runs free_port (free-port.sh) n times after seeding bash's
@@ -18,6 +20,7 @@ import (
 func freePorts(t *testing.T, seed, n int) []int {
 	t.Helper()
 	script := fmt.Sprintf("source free-port.sh; RANDOM=%d; for _ in $(seq %d); do free_port; done", seed, n)
+	testfiles.Track(t, "free-port.sh")
 	out, err := exec.Command("bash", "-c", script).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	var ports []int

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/octabyte/octabyte/internal/testfiles"
 )
 
 // report runs bench-report.sh on results lines and returns what it prints.
@@ -18,6 +20,7 @@ func report(t *testing.T, lines ...string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "results")
 	require.NoError(t, os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600))
+	testfiles.Track(t, "bench-report.sh")
 	out, err := exec.Command("bash", "bench-report.sh", path, "3", "2", "32").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	return string(out)
@@ -84,6 +87,7 @@ func TestTheReportSaysBelowTargetJustBelowIt(t *testing.T) {
 func TestTheReportRefusesEmptyResults(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "results")
 	require.NoError(t, os.WriteFile(path, nil, 0o600))
+	testfiles.Track(t, "bench-report.sh")
 	out, err := exec.Command("bash", "bench-report.sh", path, "3", "2", "32").CombinedOutput()
 	assert.Error(t, err)
 	assert.Contains(t, string(out), "no results")

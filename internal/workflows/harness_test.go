@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
+
+	"github.com/octabyte/octabyte/internal/testfiles"
 )
 
 // The harness runs a workflow as GitHub's runner would, without GitHub:
@@ -74,6 +76,7 @@ func newHarness(t *testing.T) (h *harness, older, newer string) {
 		require.NoError(t, os.Symlink(self, filepath.Join(h.bin, s)))
 	}
 	require.NoError(t, os.MkdirAll(filepath.Join(h.repo, simulatorDir), 0o755))
+	testfiles.Track(t, "../../.github", "../../Dockerfile")
 	require.NoError(t, exec.Command("cp", "-r", "../../.github", "../../Dockerfile", h.repo).Run())
 	// The simulator's lock file: the program's plan needs it installed (stubGo).
 	require.NoError(t, exec.Command("cp", "../../"+simulatorDir+"/package-lock.json", filepath.Join(h.repo, simulatorDir)).Run())
@@ -360,6 +363,7 @@ func (h *harness) runInstance(id string, j *job, matrix map[string]any) (string,
 // production-approval.sh, or to reach states no workflow run leaves behind)
 // against the stubs and this harness's world, with env added.
 func (h *harness) script(name string, env []string, args ...string) (string, error) {
+	testfiles.Track(h.t, filepath.Join(repoRoot, ".github", "scripts"))
 	cmd := exec.Command("bash", append([]string{filepath.Join(repoRoot, ".github", "scripts", name)}, args...)...)
 	cmd.Env = append(append(os.Environ(), "PATH="+h.bin+":"+os.Getenv("PATH"), "HARNESS_WORLD="+h.world), env...)
 	out, err := cmd.CombinedOutput()
